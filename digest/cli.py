@@ -1,0 +1,134 @@
+"""Command line: build, import and friends; errors become one message and exit status 1."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from digest import __version__
+from digest.config import ConfigError, load_config
+from digest.models import Problem
+
+log = logging.getLogger("digest")
+
+EXAMPLES = {
+    "build": "examples:\n  digest build            build ./site from ./content\n"
+             "  digest build --strict   fail on any warning or skipped file\n"
+             "  digest build --drafts   include articles with status: draft",
+    "import": "examples:\n  digest import ../shared/seeds/*.txt\n"
+              "  digest import page.html feed.xml articles.jsonl\n"
+              "  curl -s URL | digest import -",
+}
+
+
+class CommandError(Exception):
+    """A failure to report as one line, without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _logging(args)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (CommandError, ConfigError) as exc:
+        if args.debug:
+            raise
+        _print_error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="digest", description="Build a static news digest with "
+                                "provenance from the site folder in the current directory.")
+    p.add_argument("--version", action="version", version=f"digest {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    common.add_argument("-v", "--verbose", action="store_true", help="print progress details")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("-C", "--site", type=Path, default=Path("."),
+                        help="site folder (default: current directory)")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    b = _command(sub, "build", common, cmd_build, "write the site to ./site")
+    b.add_argument("--strict", action="store_true", help="treat warnings and skipped files as errors")
+    b.add_argument("--drafts", action="store_true", help="include drafts")
+    b.add_argument("-o", "--output", type=Path, help="output folder (default: site/)")
+    i = _command(sub, "import", common, cmd_import, "turn raw text, HTML, feeds or JSON Lines "
+                 "into content files")
+    i.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for stdin")
+    return p
+
+
+def _command(sub: argparse._SubParsersAction, name: str, common: argparse.ArgumentParser,
+             func: Callable[[argparse.Namespace], int], helptext: str) -> argparse.ArgumentParser:
+    cmd = sub.add_parser(name, parents=[common], help=helptext, description=helptext,
+                         epilog=EXAMPLES.get(name), formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmd.set_defaults(func=func)
+    return cmd
+
+
+def _logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if getattr(args, "quiet", False) else \
+        logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """digest build."""
+    from digest.pipeline import build
+
+    config, warnings = load_config(args.site.resolve())
+    report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
+                   config_problems=tuple(warnings))
+    _print_problems(report.problems)
+    if not report.written:
+        raise CommandError(f"--strict: {len(report.problems)} problem(s); site/ was not changed")
+    if not args.quiet:
+        print(f"built {report.articles} articles in {report.stories} stories -> "
+              f"{report.output} ({report.files} files, {report.seconds:.2f}s)"
+              + (f"; {len(report.errors)} file(s) skipped" if report.errors else ""))
+    return 1 if report.errors else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """digest import."""
+    from digest.ingest import import_paths
+
+    root = args.site.resolve()
+    try:
+        config, _ = load_config(root)
+        outlets = [{"name": o.name, "domains": list(o.domains), "homepage": o.homepage,
+                    "description": o.description} for o in config.outlets]
+    except ConfigError:
+        outlets = []
+    stdin = sys.stdin.buffer.read() if "-" in args.paths else None
+    report = import_paths(args.paths, root / "content", outlets, stdin=stdin)
+    for entry in report.skipped:
+        _print_error(f"skipped {entry}")
+    for entry in report.conflicts:
+        _print_error(f"conflict {entry}")
+    if not args.quiet:
+        print(f"imported: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+              f"{len(report.conflicts)} conflicts, {len(report.skipped)} skipped")
+    return 1 if report.skipped or report.conflicts else 0
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    for p in problems:
+        print(str(p), file=sys.stderr)
+
+
+def _print_error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

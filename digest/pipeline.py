@@ -1,0 +1,59 @@
+"""build(config) -> BuildReport: the stages in order, nothing else."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from digest.config import Config
+from digest.models import Problem
+from digest.stages import analyze, clean, group, read, render, write
+
+log = logging.getLogger(__name__)
+
+OUTPUT_DIR = "site"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: counts, problems, and whether it wrote the site."""
+
+    articles: int = 0
+    stories: int = 0
+    files: int = 0
+    problems: tuple[Problem, ...] = ()
+    written: bool = False
+    seconds: float = 0.0
+    output: Path = field(default_factory=Path)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def build(config: Config, out: Path | None = None, drafts: bool = False,
+          strict: bool = False, config_problems: tuple[Problem, ...] = ()) -> BuildReport:
+    """Read, clean, group, analyze, render and write the site; refuse to write when strict fails."""
+    started = time.perf_counter()
+    out = out or config.root / OUTPUT_DIR
+    files, problems = read.read_content(config.root)
+    articles, found = clean.clean_all(files, config, drafts=drafts)
+    problems = [*config_problems, *problems, *found]
+    stories, story_ids = group.form_stories(articles, write.read_story_ids(config.root))
+    stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words)
+    rendered = render.render_site(config, articles, stories)
+    report = BuildReport(len(articles), len(stories), len(rendered), tuple(problems), False, 0.0, out)
+    if strict and problems:
+        return _done(report, started)
+    write.write_site(out, rendered)
+    write.write_story_ids(config.root, story_ids)
+    return _done(report, started, written=True)
+
+
+def _done(report: BuildReport, started: float, written: bool = False) -> BuildReport:
+    return replace(report, written=written, seconds=time.perf_counter() - started)

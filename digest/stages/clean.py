@@ -1,0 +1,162 @@
+"""Clean stage: content files -> validated Article records with plain text for analysis."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Mapping
+
+from markdown_it import MarkdownIt
+
+from digest import frontmatter as fm
+from digest.config import Config
+from digest.models import Article, ImportRecord, Problem, Removed
+from digest.stages.read import SourceFile
+
+log = logging.getLogger(__name__)
+
+
+def markdown_parser() -> MarkdownIt:
+    """Return the Markdown parser for article bodies: CommonMark, raw HTML off."""
+    return MarkdownIt("commonmark", {"html": False, "maxNesting": 20})
+
+
+def clean_all(files: Iterable[SourceFile], config: Config,
+              drafts: bool = False) -> tuple[list[Article], list[Problem]]:
+    """Return the articles that parse (drafts only when asked) and every problem found."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    md = markdown_parser()
+    for src in files:
+        article, found = clean_one(src, config, md)
+        problems.extend(found)
+        if article is None or (article.status == "draft" and not drafts):
+            continue
+        if article.id in seen:
+            problems.append(Problem("error", src.path, f"duplicate id {article.id!r}: already used "
+                                    f"by {seen[article.id]} (set a different `id:`)", key="id"))
+            continue
+        seen[article.id] = src.path
+        articles.append(article)
+    return articles, problems
+
+
+def clean_one(src: SourceFile, config: Config,
+              md: MarkdownIt) -> tuple[Article | None, list[Problem]]:
+    """Return the Article of one content file (None when it has errors) and its problems."""
+    try:
+        parts = fm.split(src.text)
+    except fm.FrontMatterError as exc:
+        return None, [Problem("error", src.path, exc.message, exc.line, exc.key)]
+    fields, problems = _fields(src.path, parts, config)
+    text = markdown_to_text(parts.body, md)
+    if not text.strip():
+        problems.append(Problem("error", src.path, "empty body: expected the article text "
+                                "after the front-matter", line=parts.body_line))
+    if any(p.level == "error" for p in problems):
+        return None, problems
+    return _article(src.path, fields, text, config), problems
+
+
+def _fields(path: str, parts: fm.Split, config: Config) -> tuple[dict[str, Any], list[Problem]]:
+    """Return validated front-matter values and problems (unknown keys land in `extra`)."""
+    values: dict[str, Any] = {"extra": {}}
+    problems: list[Problem] = []
+    for key, raw in parts.meta.items():
+        line = parts.lines.get(key)
+        try:
+            if key == "extra":
+                values["extra"].update(fm.check(key, raw))
+            elif key in fm.FIELDS:
+                values[key] = fm.check(key, raw)
+            elif key in fm.DATE_FIELDS:
+                values[key] = _when(key, raw, config.timezone)
+            else:
+                values["extra"][key] = raw
+                problems.append(Problem("warning", path, f"unknown key {key!r} (kept in `extra` "
+                                        "for themes)", line, key))
+        except fm.FrontMatterError as exc:
+            problems.append(Problem("error", path, exc.message, line, key))
+    if "title" not in values and not any(p.key == "title" for p in problems):
+        problems.append(Problem("error", path, "missing required key 'title': expected the "
+                                "headline as a string", line=1, key="title"))
+    outlet = values.get("outlet")
+    if outlet and config.outlets and config.outlet(outlet) is None:
+        problems.append(Problem("warning", path, f"outlet {outlet!r} is not in the config's "
+                                "outlets registry", parts.lines.get("outlet"), "outlet"))
+    return values, problems
+
+
+def _when(key: str, raw: Any, tz: str) -> Any:
+    try:
+        return fm.parse_when(raw, tz)
+    except (ValueError, TypeError):
+        raise fm.FrontMatterError(f"expected {fm.DATE_EXPECTED}, found {fm.describe(raw)}",
+                                  key=key) from None
+
+
+def _article(path: str, v: Mapping[str, Any], text: str, config: Config) -> Article:
+    record = _record(v.get("import"))
+    stated = {"published": _how(record, "published"), "updated": _how(record, "updated")}
+    return Article(
+        id=v.get("id") or fm.slugify(PurePosixPath(path).stem) or "article",
+        path=path, title=v["title"], text=text,
+        outlet=v.get("outlet", ""), url=v.get("url", ""),
+        published=v.get("published"), updated=v.get("updated"),
+        authors=v.get("authors", ()), credits=v.get("credits", ()),
+        story=v.get("story", ""), status=v.get("status", "published"), tags=v.get("tags", ()),
+        pinned=v.get("pinned", False), weight=v.get("weight", 0), note=v.get("note", ""),
+        kind=v.get("kind", ""), standfirst=v.get("standfirst", ""),
+        published_source=stated["published"] if "published" in v else "",
+        updated_source=stated["updated"] if "updated" in v else "",
+        record=record, extra=v["extra"],
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _how(record: ImportRecord | None, key: str) -> str:
+    """Return how a date is known: what the importer recorded, else the editor's front-matter."""
+    if record is not None and key == "published" and record.date_source:
+        return record.date_source
+    return "front-matter"
+
+
+def _record(raw: Mapping[str, Any] | None) -> ImportRecord | None:
+    """Return the import record kept in front-matter, tolerating missing parts."""
+    if not raw:
+        return None
+    removed = tuple(Removed(str(r.get("line", "")), str(r.get("reason", "")))
+                    for r in raw.get("removed") or [] if isinstance(r, dict))
+    history = tuple(h for h in raw.get("history") or [] if isinstance(h, dict))
+    return ImportRecord(
+        source=str(raw.get("source", "")), sha256=str(raw.get("sha256", "")),
+        imported=str(raw.get("imported", "")), extractor=str(raw.get("extractor", "")),
+        repairs=tuple(str(r) for r in raw.get("repairs") or []), removed=removed,
+        history=history, date_source=str(raw.get("published_how", "")),
+    )
+
+
+def markdown_to_text(body: str, md: MarkdownIt) -> str:
+    """Return the plain text of a Markdown body: one paragraph per block, blank-line separated."""
+    blocks: list[str] = []
+    for tok in md.parse(body):
+        if tok.type == "inline":
+            blocks.append(_inline_text(tok.children or []))
+        elif tok.type in ("fence", "code_block"):
+            blocks.append(tok.content.rstrip("\n"))
+    return "\n\n".join(b.strip() for b in blocks if b.strip())
+
+
+def _inline_text(children: list[Any]) -> str:
+    out = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type == "softbreak":
+            out.append(" ")
+        elif child.type == "hardbreak":
+            out.append("\n")
+        elif child.type == "image":
+            out.append(child.content)
+    return "".join(out)

@@ -1,0 +1,53 @@
+"""Group stage: articles -> stories with stable ids."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Mapping, Sequence
+
+from digest.frontmatter import slugify, sort_key
+from digest.models import Article, Story
+
+Grouper = Callable[[Sequence[Article]], list[tuple[str, ...]]]
+
+
+def singletons(articles: Sequence[Article]) -> list[tuple[str, ...]]:
+    """Return groups from `story:` keys, every other article on its own."""
+    by_story: dict[str, list[str]] = {}
+    for a in articles:
+        by_story.setdefault(a.story or f"\0{a.id}", []).append(a.id)
+    return sorted(tuple(sorted(ids)) for ids in by_story.values())
+
+
+def form_stories(articles: Sequence[Article], known: Mapping[str, str],
+                 grouper: Grouper = singletons) -> tuple[list[Story], dict[str, str]]:
+    """Return stories (ids stable across builds via `known`: article id -> story id) and the new map."""
+    by_id = {a.id: a for a in articles}
+    stories = []
+    taken = {a.story for a in articles if a.story}  # explicit ids are reserved first
+    old = set(known.values())
+    for ids in grouper(articles):
+        members = sorted((by_id[i] for i in ids), key=lambda a: (sort_key(a.published), a.id))
+        sid = _story_id(members, known, taken, old)
+        taken.add(sid)
+        stories.append(Story(
+            id=sid, title=members[0].title, articles=tuple(a.id for a in members),
+            pinned=any(a.pinned for a in members), weight=max(a.weight for a in members)))
+    mapping = {aid: s.id for s in stories for aid in s.articles}
+    return sorted(stories, key=lambda s: s.id), mapping
+
+
+def _story_id(members: list[Article], known: Mapping[str, str], taken: set[str],
+              old: set[str]) -> str:
+    """Return the `story:` key, else the id this group had before, else one from its first member."""
+    explicit = next((a.story for a in members if a.story), "")
+    if explicit:
+        return explicit
+    previous = Counter(known[a.id] for a in members if a.id in known)
+    for sid, _ in sorted(previous.items(), key=lambda kv: (-kv[1], kv[0])):
+        if sid not in taken:
+            return sid
+    base = slugify(members[0].id) or "story"
+    sid, n = base, 2
+    while sid in taken or sid in old:
+        sid, n = f"{base}-{n}", n + 1
+    return sid

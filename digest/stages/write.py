@@ -1,0 +1,75 @@
+"""Write stage: put the rendered site in place atomically (the only disk writes of a build)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Mapping
+
+from digest.fsutil import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = ".digest"
+STORY_IDS = "story-ids.json"
+
+
+def confined(out: Path, rel: str) -> Path:
+    """Return out/rel, refusing any path that would leave `out`."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        raise ValueError(f"refusing to write outside the output folder: {rel!r}")
+    return out.joinpath(*pure.parts)
+
+
+def write_site(out: Path, files: Mapping[str, bytes]) -> None:
+    """Write `files` into a fresh folder and swap it in for `out`; on failure `out` is untouched."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        for rel in sorted(files):
+            path = confined(tmp, rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[rel])
+        os.chmod(tmp, 0o755)
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Replace `out` by `new` with renames, so readers see the old or the new site, whole."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_story_ids(root: Path) -> dict[str, str]:
+    """Return the article id -> story id map that earlier builds persisted."""
+    path = root / STATE_DIR / STORY_IDS
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def write_story_ids(root: Path, mapping: Mapping[str, str]) -> None:
+    """Persist article id -> story id so story pages keep their URLs as articles are added."""
+    merged = {**read_story_ids(root), **mapping}
+    atomic_write_text(root / STATE_DIR / STORY_IDS,
+                      json.dumps(dict(sorted(merged.items())), indent=0) + "\n")

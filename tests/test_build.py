@@ -1,0 +1,144 @@
+"""Whole builds: golden output, determinism, escaping, atomic writes."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from digest.config import load_config
+from digest.pipeline import build
+from digest.stages import render
+from digest.stages.write import confined
+
+GOLDEN = FIXTURES / "golden_site"
+EXPECTED = FIXTURES / "golden_expected"
+
+
+def build_copy(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("site", ".digest"))
+    config, _ = load_config(dest)
+    report = build(config)
+    assert report.written and not report.errors, report.problems
+    return dest / "site"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_golden_site(tmp_path):
+    """Regenerate after an intended change: DIGEST_REGEN=1 python -m pytest tests/test_build.py -k golden"""
+    out = tree(build_copy(GOLDEN, tmp_path / "site-src"))
+    if os.environ.get("DIGEST_REGEN"):
+        shutil.rmtree(EXPECTED, ignore_errors=True)
+        for rel, data in out.items():
+            (EXPECTED / rel).parent.mkdir(parents=True, exist_ok=True)
+            (EXPECTED / rel).write_bytes(data)
+    expected = tree(EXPECTED)
+    assert sorted(out) == sorted(expected)
+    for rel in expected:
+        assert out[rel] == expected[rel], f"{rel} differs from the golden copy"
+
+
+def test_two_builds_are_identical(tmp_path):
+    a = tree(build_copy(GOLDEN, tmp_path / "a"))
+    b = tree(build_copy(GOLDEN, tmp_path / "b"))
+    assert a == b
+
+
+def test_pages_and_digest_json_fields(tmp_path):
+    site = build_copy(GOLDEN, tmp_path / "s")
+    for page in ("index.html", "archive/index.html", "outlets/index.html", "404.html",
+                 "stories/harbour-bridge/index.html", "articles/bridge-opens/index.html",
+                 "outlets/harbour-gazette/index.html"):
+        assert (site / page).is_file(), page
+    data = json.loads((site / "digest.json").read_text())
+    art = {a["id"]: a for a in data["articles"]}
+    for key in ("id", "path", "title", "outlet", "url", "published", "authors", "credits",
+                "sha256", "text", "page"):
+        assert key in art["bridge-opens"]
+    assert art["bridge-opens"]["path"] == "content/bridge-opens.md"
+    story = next(s for s in data["stories"] if s["id"] == "harbour-bridge")
+    for key in ("id", "title", "page", "articles", "summary", "quotes", "figures", "timeline"):
+        assert key in story
+    for sentence in story["summary"]:
+        assert sentence["citations"]
+        for c in sentence["citations"]:
+            assert art[c["article"]]["text"][c["start"]:c["end"]] == sentence["text"]
+
+
+def test_hostile_article_renders_inert(fixture_article):
+    root = fixture_article("article_hostile.md")
+    config, _ = load_config(root)
+    assert build(config).written
+    html = "".join(p.read_text() for p in (root / "site").rglob("*.html"))
+    assert "<script>alert" not in html and "<img" not in html and "<b>Evil" not in html
+    assert 'href="javascript' not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_jsonld_cannot_be_broken_out_of():
+    text = str(render.jsonld({"headline": "</script><script>alert(1)</script>"}))
+    assert "</script>" not in text and "\\u003c/script\\u003e" in text
+
+
+def test_failed_build_leaves_previous_site(tmp_path, monkeypatch):
+    site = build_copy(GOLDEN, tmp_path / "s")
+    before = tree(site)
+    config, _ = load_config(tmp_path / "s")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(render, "_static", broken)
+    with pytest.raises(RuntimeError):
+        build(config)
+    assert tree(site) == before
+    assert not [p for p in (tmp_path / "s").iterdir() if p.name.startswith(".site.")]
+
+
+def test_strict_refuses_to_write_on_warnings(make_site):
+    root = make_site({"a.md": "---\ntitle: A\nmood: odd\n---\n\nText.\n"})
+    config, _ = load_config(root)
+    report = build(config, strict=True)
+    assert not report.written and not (root / "site").exists() and report.warnings
+
+
+def test_write_is_confined():
+    with pytest.raises(ValueError):
+        confined(Path("/tmp/out"), "../escape.html")
+    with pytest.raises(ValueError):
+        confined(Path("/tmp/out"), "/etc/passwd")
+
+
+@pytest.mark.parametrize("page,target,expected", [
+    ("", "stories/a/", "stories/a/index.html"),
+    ("stories/a/", "", "../../index.html"),
+    ("stories/a/", "articles/b/", "../../articles/b/index.html"),
+    ("stories/a/", "static/style.css", "../../static/style.css"),
+    ("404.html", "archive/", "/base/archive/"),
+])
+def test_relative_urls(page, target, expected):
+    assert render.relative_url(page, target, "/base/") == expected
+
+
+def test_story_ids_are_stable_when_an_earlier_article_joins(make_site):
+    root = make_site({"b.md": "---\ntitle: B\npublished: 2024-01-02\n---\n\nText b.\n"})
+    config, _ = load_config(root)
+    build(config)
+    assert (root / "site/stories/b/index.html").exists()
+    (root / "content/a.md").write_text("---\ntitle: A\npublished: 2024-01-01\n---\n\nText a.\n")
+    build(config)
+    assert (root / "site/stories/b/index.html").exists()
+
+
+def test_javascript_url_is_rejected_with_a_clear_error(fixture_article):
+    root = fixture_article("article_javascript_url.md")
+    config, _ = load_config(root)
+    report = build(config)
+    (p,) = report.errors
+    assert p.key == "url" and "expected an http(s) URL" in p.message and p.line == 3
