@@ -17,6 +17,9 @@ EXAMPLES = {
     "build": "examples:\n  digest build            build ./site from ./content\n"
              "  digest build --strict   fail on any warning or skipped file\n"
              "  digest build --drafts   include articles with status: draft",
+    "serve": "examples:\n  digest serve                 http://127.0.0.1:8000/\n"
+             "  digest serve --port 9000 --drafts\n"
+             "  digest serve --host 0.0.0.0  reachable from other machines (take care)",
     "import": "examples:\n  digest import ../shared/seeds/*.txt\n"
               "  digest import page.html feed.xml articles.jsonl\n"
               "  curl -s URL | digest import -",
@@ -61,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="treat warnings and skipped files as errors")
     b.add_argument("--drafts", action="store_true", help="include drafts")
     b.add_argument("-o", "--output", type=Path, help="output folder (default: site/)")
+    s = _command(sub, "serve", common, cmd_serve, "build, serve and rebuild on change with live reload")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    s.add_argument("--drafts", action="store_true", help="include drafts")
     i = _command(sub, "import", common, cmd_import, "turn raw text, HTML, feeds or JSON Lines "
                  "into content files")
     i.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for stdin")
@@ -96,6 +103,19 @@ def cmd_build(args: argparse.Namespace) -> int:
               f"{report.output} ({report.files} files, {report.seconds:.2f}s)"
               + (f"; {len(report.errors)} file(s) skipped" if report.errors else ""))
     return 1 if report.errors else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """digest serve."""
+    from digest.serve import serve
+
+    root = args.site.resolve()
+    load_config(root)  # a missing or broken config is reported before anything starts
+    try:
+        serve(root, host=args.host, port=args.port, drafts=args.drafts)
+    except OSError as exc:
+        raise CommandError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

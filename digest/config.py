@@ -40,6 +40,7 @@ class Config:
     theme: str = "default"
     summary_max_words: int = 120
     outlets: tuple[Outlet, ...] = ()
+    search: bool = True  # build a Pagefind full-text index
     build_time: bool = False  # stamp pages with the build time (off: deterministic output)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -102,6 +103,7 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "timezone": (_timezone, "an IANA time zone such as 'Europe/Kyiv'"),
     "theme": (_str, "a theme folder name under themes/"),
     "build_time": (_bool, "true or false"),
+    "search": (_bool, "true or false"),
 }
 _KNOWN = set(_FIELDS) | {"summary", "outlets", "extra"}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from digest.config import Config
 from digest.models import Problem
+from digest.search import index_site
 from digest.stages import analyze, clean, group, read, render, write
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,13 @@ class BuildReport:
 
 
 def build(config: Config, out: Path | None = None, drafts: bool = False,
-          strict: bool = False, config_problems: tuple[Problem, ...] = ()) -> BuildReport:
-    """Read, clean, group, analyze, render and write the site; refuse to write when strict fails."""
+          strict: bool = False, config_problems: tuple[Problem, ...] = (),
+          keep_on_errors: bool = False) -> BuildReport:
+    """Read, clean, group, analyze, render and write the site.
+
+    Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
+    (the dev server's mode: keep serving the last good site) and there is an error.
+    """
     started = time.perf_counter()
     out = out or config.root / OUTPUT_DIR
     files, problems = read.read_content(config.root)
@@ -48,9 +54,9 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words)
     rendered = render.render_site(config, articles, stories)
     report = BuildReport(len(articles), len(stories), len(rendered), tuple(problems), False, 0.0, out)
-    if strict and problems:
+    if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
-    write.write_site(out, rendered)
+    write.write_site(out, rendered, finish=index_site if config.search else None)
     write.write_story_ids(config.root, story_ids)
     return _done(report, started, written=True)
 

@@ -1,1 +1,78 @@
+"""`digest serve`: build, serve on 127.0.0.1, rebuild on change, reload open tabs."""
+from __future__ import annotations
 
+import logging
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from digest.config import ConfigError, load_config
+from digest.pipeline import build
+from digest.serve.server import LiveState, make_server
+from digest.serve.watch import watch
+
+log = logging.getLogger(__name__)
+
+
+class Builder:
+    """Runs one build at a time and publishes its outcome to the live state."""
+
+    def __init__(self, root: Path, state: LiveState, drafts: bool = False):
+        self.root, self.state, self.drafts = root, state, drafts
+        self.lock = threading.Lock()
+
+    def __call__(self, changed: set[str] | None = None) -> str:
+        """Rebuild the site; return the error text ('' when the new site is being served)."""
+        with self.lock:
+            started = time.perf_counter()
+            error = self._build()
+            took = time.perf_counter() - started
+        if error:
+            log.error("build failed; still serving the last good site:\n%s", error)
+        else:
+            print(f"built in {took:.2f}s" + (f" ({len(changed)} changed)" if changed else ""),
+                  flush=True)
+        self.state.publish(error)
+        return error
+
+    def _build(self) -> str:
+        try:
+            config, warnings = load_config(self.root)
+            report = build(config, drafts=self.drafts, keep_on_errors=True,
+                           config_problems=tuple(warnings))
+        except ConfigError as exc:
+            return str(exc)
+        except Exception:  # a theme or code error must not stop the server
+            return traceback.format_exc(limit=6)
+        return "\n".join(str(p) for p in report.errors)
+
+
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False,
+          ready: threading.Event | None = None, stop: threading.Event | None = None) -> None:
+    """Build, then serve `root/site` until interrupted (or `stop` is set), rebuilding on change."""
+    state = LiveState()
+    builder = Builder(root, state, drafts)
+    builder()
+    try:
+        base_path = load_config(root)[0].base_path
+    except ConfigError:
+        base_path = "/"
+    server = make_server(root / "site", state, host, port, base_path)
+    observer = watch(root, builder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    print(f"serving {root / 'site'} at http://{host}:{server.server_address[1]}{base_path} "
+          "(Ctrl+C to stop)", flush=True)
+    if ready:
+        ready.set()
+    try:
+        while not (stop and stop.is_set()):
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        observer.stop()
+        state.close()
+        server.shutdown()
+        server.server_close()

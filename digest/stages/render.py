@@ -16,7 +16,7 @@ from markupsafe import Markup
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, Story
-from digest.stages import passages
+from digest.stages import feeds, passages
 from digest.stages.export import digest_json
 from digest.urls import safe_url
 
@@ -89,7 +89,26 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
         out[path + "index.html" if path.endswith("/") or not path else path] = \
             _render(env, template, path, site, ctx)
     out["digest.json"] = digest_json(config, site.stories, articles).encode("utf-8")
+    out.update(feed_files(site))
+    out["sitemap.xml"] = feeds.sitemap(config, [p.removesuffix("index.html") for p in out
+                                                if p.endswith(".html") and p != "404.html"])
+    out["robots.txt"] = feeds.robots(config)
     out.update(_static(config))
+    return out
+
+
+def feed_files(site: Site) -> dict[str, bytes]:
+    """Return the site's story feeds (Atom and JSON Feed) and one Atom feed per outlet."""
+    config = site.config
+    listed = [s for s in site.stories
+              if any(site.articles[a].status == "published" for a in s.articles)]
+    entries = feeds.story_entries(config, listed, site.articles)
+    out = {"feed.xml": feeds.atom(config, config.title, "feed.xml", entries),
+           "feed.json": feeds.json_feed(config, config.title, "feed.json", entries)}
+    for name, slug, arts in site.outlets:
+        page = f"outlets/{slug}/feed.xml"
+        out[page] = feeds.atom(config, f"{name} · {config.title}", page,
+                               feeds.article_entries(config, arts))
     return out
 
 
@@ -99,6 +118,7 @@ def _pages(site: Site) -> list[tuple[str, str, dict[str, Any]]]:
                                                    ("archive/", "archive.html",
                                                     {"days": archive_days(site, listed)}),
                                                    ("outlets/", "outlets.html", {}),
+                                                   ("search/", "search.html", {}),
                                                    ("404.html", "404.html", {})]
     for s in site.stories:
         members = [site.articles[a] for a in s.articles]
@@ -117,7 +137,9 @@ def _render(env: jinja2.Environment, template: str, path: str, site: Site,
             ctx: dict[str, Any]) -> bytes:
     def url(target: str) -> str:
         return relative_url(path, target, site.config.base_path)
-    html = env.get_template(template).render(site=site, config=site.config, page=path, url=url, **ctx)
+    canonical = feeds.absolute(site.config, path)
+    html = env.get_template(template).render(site=site, config=site.config, page=path, url=url,
+                                             canonical=canonical, **ctx)
     return html.encode("utf-8")
 
 

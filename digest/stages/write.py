@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Mapping
+from typing import Callable, Mapping
 
 from digest.fsutil import atomic_write_text
 
@@ -25,8 +25,12 @@ def confined(out: Path, rel: str) -> Path:
     return out.joinpath(*pure.parts)
 
 
-def write_site(out: Path, files: Mapping[str, bytes]) -> None:
-    """Write `files` into a fresh folder and swap it in for `out`; on failure `out` is untouched."""
+def write_site(out: Path, files: Mapping[str, bytes],
+               finish: Callable[[Path], None] | None = None) -> None:
+    """Write `files` into a fresh folder, run `finish` on it, and swap it in for `out`.
+
+    On any failure `out` is left untouched.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -35,6 +39,8 @@ def write_site(out: Path, files: Mapping[str, bytes]) -> None:
             path = confined(tmp, rel)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(files[rel])
+        if finish is not None:
+            finish(tmp)
         os.chmod(tmp, 0o755)
         _swap(tmp, out)
     except BaseException:

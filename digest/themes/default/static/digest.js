@@ -43,3 +43,38 @@
   window.addEventListener("hashchange", highlight);
   document.addEventListener("DOMContentLoaded", highlight);
 })();
+// Search page: query the Pagefind index that `digest build` writes into pagefind/.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.search[data-pagefind]");
+  if (!form) return;
+  var input = form.querySelector("input"), list = document.getElementById("results"),
+      status = document.getElementById("search-status"), engine = null;
+  function load() {
+    if (!engine) engine = import(new URL(form.getAttribute("data-pagefind"), location.href).href);
+    return engine;
+  }
+  function item(data) {
+    var li = document.createElement("li"), a = document.createElement("a"), p = document.createElement("p");
+    a.href = data.url; a.textContent = (data.meta && data.meta.title) || data.url;
+    p.innerHTML = data.excerpt; // Pagefind escapes page text and adds only <mark>
+    li.appendChild(a); li.appendChild(p); return li;
+  }
+  async function run(q) {
+    list.textContent = "";
+    if (!q) { status.textContent = ""; return; }
+    status.textContent = "Searching\u2026";
+    try {
+      var pf = await load();
+      var found = await pf.search(q);
+      var data = await Promise.all(found.results.slice(0, 20).map(function (r) { return r.data(); }));
+      data.forEach(function (d) { list.appendChild(item(d)); });
+      status.textContent = found.results.length + " result" + (found.results.length === 1 ? "" : "s") + " for \u201c" + q + "\u201d";
+    } catch (err) {
+      status.textContent = "Search is unavailable here (it needs the site to be served over http).";
+    }
+  }
+  form.addEventListener("submit", function (e) { e.preventDefault(); history.replaceState(null, "", "?q=" + encodeURIComponent(input.value)); run(input.value.trim()); });
+  var q = new URLSearchParams(location.search).get("q");
+  if (q) { input.value = q; run(q); }
+})();

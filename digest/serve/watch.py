@@ -1,0 +1,70 @@
+"""Watch the site's inputs with watchdog and call back once per burst of changes."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger(__name__)
+
+WATCHED_DIRS = ("content", "templates", "themes")
+WATCHED_FILES = ("config.yaml",)
+
+
+class Debouncer(FileSystemEventHandler):
+    """Collect changed paths and call `on_change(paths)` once no event came for `delay` seconds."""
+
+    def __init__(self, root: Path, on_change: Callable[[set[str]], None], delay: float = 0.1):
+        self.root, self.on_change, self.delay = root, on_change, delay
+        self.pending: set[str] = set()
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = {p for p in (event.src_path, getattr(event, "dest_path", "")) if p and self.relevant(p)}
+        if not paths:
+            return
+        with self.lock:
+            self.pending |= {str(p) for p in paths}
+            if self.timer:
+                self.timer.cancel()
+            self.timer = threading.Timer(self.delay, self.fire)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def relevant(self, path: str | bytes) -> bool:
+        """True for files that can change the site (not editor swap files or hidden files)."""
+        p = Path(path if isinstance(path, str) else path.decode())
+        try:
+            rel = p.relative_to(self.root)
+        except ValueError:
+            return False
+        name = rel.name
+        if not rel.parts or name.startswith(".") or name.endswith(("~", ".swp", ".swx", ".tmp")):
+            return False
+        return rel.parts[0] in WATCHED_DIRS or rel.as_posix() in WATCHED_FILES
+
+    def fire(self) -> None:
+        with self.lock:
+            paths, self.pending, self.timer = self.pending, set(), None
+        if paths:
+            self.on_change(paths)
+
+
+def watch(root: Path, on_change: Callable[[set[str]], None], delay: float = 0.1) -> Observer:
+    """Start and return an observer over the site's inputs; never the output folder."""
+    handler = Debouncer(root, on_change, delay)
+    observer = Observer()
+    observer.schedule(handler, str(root), recursive=False)  # config.yaml
+    for name in WATCHED_DIRS:
+        if (root / name).is_dir():
+            observer.schedule(handler, str(root / name), recursive=True)
+    observer.daemon = True
+    observer.start()
+    return observer

@@ -1,0 +1,117 @@
+"""`digest serve` against a real HTTP client: reload events, error page, path confinement."""
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from digest.serve import serve
+
+ARTICLE = "---\ntitle: Harbour news\nstory: harbour\n---\n\n{body}\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(make_site):
+    root = make_site({"a.md": ARTICLE.format(body="First version of the text.")},
+                     config="title: Live\nsearch: false\n")
+    port, ready, stop = free_port(), threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve, args=(root,), daemon=True,
+                              kwargs={"port": port, "ready": ready, "stop": stop})
+    thread.start()
+    assert ready.wait(20)
+    yield root, port
+    stop.set()
+    thread.join(10)
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    return resp.status, resp.read().decode("utf-8", "replace")
+
+
+class Events:
+    """Read server-sent events from a background connection."""
+
+    def __init__(self, port: int):
+        self.lines: list[str] = []
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.conn.request("GET", "/__digest__/events")
+        self.resp = self.conn.getresponse()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.resp:
+                self.lines.append(raw.decode().strip())
+        except OSError:
+            return
+
+    def wait_for(self, prefix: str, timeout: float) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for i, line in enumerate(self.lines):
+                if line == prefix:
+                    return self.lines[i + 1] if i + 1 < len(self.lines) else ""
+            time.sleep(0.02)
+        raise AssertionError(f"no {prefix!r} within {timeout}s: {self.lines}")
+
+
+def test_edit_reloads_with_new_text_within_two_seconds(server):
+    root, port = server
+    status, page = get(port, "/articles/a/")
+    assert status == 200 and "First version" in page and "/__digest__/live.js" in page
+    events = Events(port)
+    time.sleep(0.2)
+    started = time.monotonic()
+    (root / "content/a.md").write_text(ARTICLE.format(body="Second version of the text."))
+    events.wait_for("event: reload", timeout=2)
+    assert "Second version" in get(port, "/articles/a/")[1]
+    assert time.monotonic() - started < 2
+
+
+def test_broken_front_matter_shows_error_and_keeps_old_site(server):
+    root, port = server
+    events = Events(port)
+    time.sleep(0.2)
+    (root / "content/a.md").write_text("---\ntitle: [broken\n---\n\nNew text.\n")
+    data = events.wait_for("event: error-report", timeout=3)
+    assert "content/a.md" in data and "invalid YAML" in data
+    status, page = get(port, "/articles/a/")
+    assert status == 200 and "First version" in page          # the last good site
+    assert "digest build failed" in page and "content/a.md" in page  # and the error, in the page
+
+
+@pytest.mark.parametrize("path", ["/../config.yaml", "/%2e%2e/config.yaml", "/..%2fconfig.yaml",
+                                  "/%2e%2e%2f%2e%2e%2fetc/passwd", "/content/a.md", "/static/"])
+def test_path_traversal_and_listings_refused(server, path):
+    _, port = server
+    status, body = get(port, path)
+    assert status == 404 and "title: Harbour" not in body
+
+
+def test_binds_to_loopback_by_default(server):
+    _, port = server
+    listening = [line.split()[1] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                 if line.split()[3] == "0A"]  # state LISTEN
+    assert f"0100007F:{port:04X}" in listening  # 127.0.0.1, not 0.0.0.0
+
+
+def test_never_writes_into_watched_folders(server):
+    root, port = server
+    before = sorted(p.relative_to(root).as_posix() for p in (root / "content").rglob("*"))
+    (root / "content/a.md").write_text(ARTICLE.format(body="Third."))
+    time.sleep(1)
+    after = sorted(p.relative_to(root).as_posix() for p in (root / "content").rglob("*"))
+    assert before == after
