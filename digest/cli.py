@@ -20,6 +20,10 @@ EXAMPLES = {
     "serve": "examples:\n  digest serve                 http://127.0.0.1:8000/\n"
              "  digest serve --port 9000 --drafts\n"
              "  digest serve --host 0.0.0.0  reachable from other machines (take care)",
+    "new": "examples:\n  digest new my-digest && cd my-digest && digest build",
+    "check": "examples:\n  digest build && digest check     exits 1 when anything is broken",
+    "deploy": "examples:\n  digest build && digest deploy\n"
+              "  digest deploy --remote upstream --branch gh-pages",
     "import": "examples:\n  digest import ../shared/seeds/*.txt\n"
               "  digest import page.html feed.xml articles.jsonl\n"
               "  curl -s URL | digest import -",
@@ -68,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     s.add_argument("--drafts", action="store_true", help="include drafts")
+    n = _command(sub, "new", common, cmd_new, "create a site folder ready to build and publish")
+    n.add_argument("directory", type=Path, help="folder to create")
+    _command(sub, "check", common, cmd_check, "validate content and config, then every internal "
+             "link and anchor of the built site")
+    d = _command(sub, "deploy", common, cmd_deploy, "push site/ to the gh-pages branch")
+    d.add_argument("--remote", help="git remote (default: config deploy.remote or origin)")
+    d.add_argument("--branch", help="branch (default: config deploy.branch or gh-pages)")
+    d.add_argument("--no-push", action="store_true", help="commit the branch locally only")
     i = _command(sub, "import", common, cmd_import, "turn raw text, HTML, feeds or JSON Lines "
                  "into content files")
     i.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for stdin")
@@ -115,6 +127,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(root, host=args.host, port=args.port, drafts=args.drafts)
     except OSError as exc:
         raise CommandError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """digest new DIR."""
+    from digest.scaffold import new_site
+
+    try:
+        written = new_site(args.directory)
+    except FileExistsError as exc:
+        raise CommandError(str(exc)) from None
+    if not args.quiet:
+        print(f"created {args.directory} ({len(written)} files). Next:\n"
+              f"  cd {args.directory} && digest serve")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """digest check."""
+    from digest.check import check_content, check_links
+
+    config, warnings = load_config(args.site.resolve())
+    problems = list(warnings) + check_content(config)
+    site = config.root / "site"
+    if (site / "index.html").is_file():
+        problems += check_links(site, config.base_path)
+    else:
+        problems.append(Problem("error", "site/", "not built yet: run `digest build` first"))
+    _print_problems(problems)
+    errors = sum(p.level == "error" for p in problems)
+    if not args.quiet:
+        print(f"check: {errors} error(s), {len(problems) - errors} warning(s)")
+    return 1 if errors else 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """digest deploy."""
+    from digest.deploy import DeployError, deploy
+
+    config, _ = load_config(args.site.resolve())
+    try:
+        done = deploy(config.root / "site", args.remote or config.deploy_remote,
+                      args.branch or config.deploy_branch, push=not args.no_push)
+    except DeployError as exc:
+        raise CommandError(str(exc)) from None
+    if not args.quiet:
+        state = "pushed" if done.pushed else "committed" if done.changed else "unchanged"
+        print(f"{done.branch} {state} at {done.commit[:12]}")
     return 0
 
 

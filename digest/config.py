@@ -41,6 +41,9 @@ class Config:
     summary_max_words: int = 120
     outlets: tuple[Outlet, ...] = ()
     search: bool = True  # build a Pagefind full-text index
+    deploy_remote: str = "origin"
+    deploy_branch: str = "gh-pages"
+    cname: str = ""
     build_time: bool = False  # stamp pages with the build time (off: deterministic output)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -105,7 +108,7 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "build_time": (_bool, "true or false"),
     "search": (_bool, "true or false"),
 }
-_KNOWN = set(_FIELDS) | {"summary", "outlets", "extra"}
+_KNOWN = set(_FIELDS) | {"summary", "outlets", "extra", "deploy"}
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -143,6 +146,7 @@ def parse_config(raw: Mapping[str, Any], root: Path) -> tuple[Config, list[Probl
                                     line=lines.get(key), key=str(key)))
     values["summary_max_words"] = _summary(raw.get("summary"), problems, lines)
     values["outlets"] = _outlets(raw.get("outlets"), problems, lines)
+    values.update(_deploy(raw.get("deploy"), problems, lines))
     extra = raw.get("extra", {})
     if not isinstance(extra, dict):
         problems.append(_bad("extra", "a mapping", extra, lines))
@@ -167,6 +171,26 @@ def _summary(raw: Any, problems: list[Problem], lines: dict[str, int]) -> int:
         problems.append(_bad("summary.max_words", "a positive whole number", words, lines))
         return 120
     return words
+
+
+def _deploy(raw: Any, problems: list[Problem], lines: dict[str, int]) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(_bad("deploy", "a mapping with remote, branch, cname", raw, lines))
+        return {}
+    out = {}
+    for key, field_name in (("remote", "deploy_remote"), ("branch", "deploy_branch"),
+                            ("cname", "cname")):
+        if key in raw:
+            if isinstance(raw[key], str) and raw[key].strip():
+                out[field_name] = raw[key].strip()
+            else:
+                problems.append(_bad(f"deploy.{key}", "a non-empty string", raw[key], lines))
+    for key in sorted(set(raw) - {"remote", "branch", "cname"}):
+        problems.append(Problem("warning", CONFIG_FILE, f"unknown key 'deploy.{key}' is ignored",
+                                key=f"deploy.{key}"))
+    return out
 
 
 def _outlets(raw: Any, problems: list[Problem], lines: dict[str, int]) -> tuple[Outlet, ...]:

@@ -93,6 +93,9 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     out["sitemap.xml"] = feeds.sitemap(config, [p.removesuffix("index.html") for p in out
                                                 if p.endswith(".html") and p != "404.html"])
     out["robots.txt"] = feeds.robots(config)
+    out[".nojekyll"] = b""  # GitHub Pages: serve files as they are
+    if config.cname:
+        out["CNAME"] = config.cname.encode() + b"\n"
     out.update(_static(config))
     return out
 
