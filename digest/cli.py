@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from digest import __version__
 from digest.config import ConfigError, load_config
@@ -105,8 +106,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from digest.pipeline import build
 
     config, warnings = load_config(args.site.resolve())
-    report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
-                   config_problems=tuple(warnings))
+    with _progress(args.quiet) as step:
+        report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
+                       config_problems=tuple(warnings), progress=step)
     _print_problems(report.problems)
     if not report.written:
         raise CommandError(f"--strict: {len(report.problems)} problem(s); site/ was not changed")
@@ -201,13 +203,40 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.skipped or report.conflicts else 0
 
 
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[str], None]]:
+    """Yield a stage callback that drives a rich progress bar on a terminal, else does nothing."""
+    from digest.pipeline import STAGES
+
+    if quiet or not sys.stderr.isatty():
+        yield lambda stage: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:<9}"), BarColumn(), TimeElapsedColumn(),
+                  console=_console(), transient=True) as bar:
+        task = bar.add_task("build", total=len(STAGES))
+
+        def step(stage: str) -> None:
+            bar.update(task, description=stage, completed=STAGES.index(stage))
+        yield step
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
 def _print_problems(problems: Sequence[Problem]) -> None:
+    console = _console()
     for p in problems:
-        print(str(p), file=sys.stderr)
+        style = "bold red" if p.level == "error" else "yellow"
+        console.print(str(p), style=style, markup=False, soft_wrap=True)
 
 
 def _print_error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    _console().print(f"error: {message}", style="bold red", markup=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from digest.config import Config
 from digest.models import Problem
@@ -14,6 +15,11 @@ from digest.stages import analyze, clean, group, read, render, write
 log = logging.getLogger(__name__)
 
 OUTPUT_DIR = "site"
+STAGES = ("read", "clean", "group", "analyze", "render", "write")
+
+
+def _quiet(stage: str) -> None:
+    """Default progress callback: say nothing."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ class BuildReport:
 
 def build(config: Config, out: Path | None = None, drafts: bool = False,
           strict: bool = False, config_problems: tuple[Problem, ...] = (),
-          keep_on_errors: bool = False) -> BuildReport:
+          keep_on_errors: bool = False,
+          progress: Callable[[str], None] = _quiet) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -47,15 +54,21 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     """
     started = time.perf_counter()
     out = out or config.root / OUTPUT_DIR
+    progress("read")
     files, problems = read.read_content(config.root)
+    progress("clean")
     articles, found = clean.clean_all(files, config, drafts=drafts)
     problems = [*config_problems, *problems, *found]
+    progress("group")
     stories, story_ids = group.form_stories(articles, write.read_story_ids(config.root))
+    progress("analyze")
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words)
+    progress("render")
     rendered = render.render_site(config, articles, stories)
     report = BuildReport(len(articles), len(stories), len(rendered), tuple(problems), False, 0.0, out)
     if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
+    progress("write")
     write.write_site(out, rendered, finish=index_site if config.search else None)
     write.write_story_ids(config.root, story_ids)
     return _done(report, started, written=True)
