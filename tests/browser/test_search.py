@@ -1,0 +1,33 @@
+"""The Pagefind index built by `digest build`, queried from Chromium on a served site."""
+from __future__ import annotations
+
+from digest.config import load_config
+from digest.pipeline import build
+
+
+def test_search_finds_article_text(make_site, page, served):
+    root = make_site({
+        "a.md": "---\ntitle: Harbour bridge opens\noutlet: Gazette\n---\n\nThe bridge has "
+                "seventeen turquoise lamps along its span.\n",
+        "b.md": "---\ntitle: Library hours\n---\n\nThe library opens late on Thursdays.\n"},
+        config="title: T\nbase_url: /news/\n")
+    config, _ = load_config(root)
+    assert build(config).written
+    assert (root / "site/pagefind/pagefind.js").is_file()
+    base = served(root / "site", prefix="news")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "search/index.html?q=turquoise")
+    page.wait_for_selector("#results li", timeout=10_000)
+    results = page.locator("#results li")
+    assert results.count() == 2  # the story page and the article page
+    for i in range(2):
+        assert "Harbour bridge opens" in results.nth(i).inner_text()
+    hrefs = sorted(results.locator("a").evaluate_all("els => els.map(e => e.pathname)"))
+    assert hrefs == ["/news/articles/a/", "/news/stories/a/"]
+    assert "turquoise" in results.first.locator("mark").first.inner_text().lower()
+    page.fill("#q", "thursdays")
+    page.click("form.search button")
+    page.wait_for_function("document.querySelector('#results li a') && "
+                           "document.querySelector('#results li a').textContent.includes('Library')")
+    assert errors == []
