@@ -35,7 +35,6 @@ class Article:
     path: str  # content file relative to the site folder
     title: str
     text: str  # cleaned plain text that analysis uses; spans index into it
-    body_html: str = ""  # TODO(lead): unused; drop once helpers' tests stop passing it
     outlet: str = ""
     url: str = ""
     published: date | datetime | None = None
