@@ -5,6 +5,10 @@ import logging
 from dataclasses import replace
 from typing import Mapping, Sequence
 
+from digest.analyze.figures import extract_figures
+from digest.analyze.quotes import extract_quotes
+from digest.analyze.summarize import independent_sources, summarize
+from digest.analyze.timeline import build_timeline
 from digest.analyze.sentences import split_sentences
 from digest.models import Article, Citation, Story, SummarySentence
 
@@ -19,22 +23,17 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article],
 
 def analyze_story(story: Story, members: Sequence[Article], max_words: int) -> Story:
     """Return one story with summary, quotes, figures, timeline and independent-source count."""
-    return replace(story, summary=lead_summary(members, max_words), independent=len(members))
+    summary = summarize(members, max_words) or lead_summary(members, max_words)
+    return replace(story, summary=summary,
+                   quotes=extract_quotes(members), figures=extract_figures(members),
+                   timeline=build_timeline(members), independent=independent_sources(members))
 
 
 def lead_summary(members: Sequence[Article], max_words: int) -> tuple[SummarySentence, ...]:
-    """Return the lead sentence of each article, within the word budget, each citing its span."""
-    out: list[SummarySentence] = []
-    used = 0
+    """Return the first sentence of the earliest article that has one: the fallback when no
+    sentence passes the summariser's stand-alone filters (very short articles)."""
     for a in members:
-        spans = split_sentences(a.text)
-        if not spans:
-            continue
-        start, end = spans[0]
-        text = a.text[start:end]
-        words = len(text.split())
-        if out and used + words > max_words:
-            break
-        out.append(SummarySentence(text, (Citation(a.id, start, end),)))
-        used += words
-    return tuple(out)
+        for start, end in split_sentences(a.text)[:1]:
+            if len(a.text[start:end].split()) <= max_words:
+                return (SummarySentence(a.text[start:end], (Citation(a.id, start, end),)),)
+    return ()
