@@ -48,22 +48,29 @@ def split(text: str) -> Split:
     return Split(meta, key_lines, "\n".join(lines[end + 1:]), end + 2)
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+
+
 def _load(source: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse front-matter YAML once; return the mapping and the line of each top-level key."""
+    loader = _Loader(source)
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(source)
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FrontMatterError(f"invalid YAML in front-matter: {problem}", line=line) from None
+    finally:
+        loader.dispose()
     if meta is None:
         return {}, {}
     if not isinstance(meta, dict):
         raise FrontMatterError(f"front-matter must be a mapping of keys, found {type(meta).__name__}",
                                line=2)
-    key_lines = {}
-    for key_node, _ in getattr(node, "value", []):
+    key_lines: dict[str, int] = {}
+    for key_node, _ in node.value:
         key = str(key_node.value)
         if key in key_lines:
             raise FrontMatterError(f"key {key!r} appears twice (first on line {key_lines[key]})",

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
 from digest.config import load_config
 from digest.pipeline import build
 from digest.stages import render
 from digest.stages.write import confined
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = FIXTURES / "golden_site"
 EXPECTED = FIXTURES / "golden_expected"
 

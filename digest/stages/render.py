@@ -1,6 +1,7 @@
 """Render stage: stories and articles -> a mapping of output paths to bytes."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import posixpath
@@ -28,7 +29,7 @@ PAGES = ("index.html", "story.html", "article.html", "archive.html", "outlets.ht
 
 
 @dataclass(frozen=True)
-class Site:
+class Site:  # not frozen-hashable: holds a cached index
     """Everything a template may read about the whole site (documented in docs/templates.md)."""
 
     config: Config
@@ -39,7 +40,11 @@ class Site:
 
     def story(self, sid: str) -> Story:
         """Return the story with id `sid`."""
-        return next(s for s in self.stories if s.id == sid)
+        return self.by_story[sid]
+
+    @functools.cached_property
+    def by_story(self) -> dict[str, Story]:
+        return {s.id: s for s in self.stories}
 
     def members(self, story: Story) -> list[Article]:
         """Return a story's articles, earliest first (the order of source numbers)."""
@@ -150,10 +155,10 @@ def relative_url(page: str, target: str, base_path: str) -> str:
     """Return a link from output `page` to `target` that works on any host, sub-path or disk."""
     if page == "404.html":  # served at arbitrary paths, so links must be rooted
         return base_path + target
-    rel = posixpath.relpath(target or ".", posixpath.dirname(page) or ".")
-    if target.endswith("/") or not target:
-        rel = (rel.rstrip("/") + "/index.html") if rel != "." else "index.html"
-    return rel
+    prefix = "../" * page.count("/")
+    if not target or target.endswith("/"):
+        return prefix + target + "index.html"
+    return prefix + target
 
 
 def cited_spans(site: Site, article_id: str) -> list[tuple[int, int]]:

@@ -28,6 +28,6 @@ def test_search_finds_article_text(make_site, page, served):
     assert "turquoise" in results.first.locator("mark").first.inner_text().lower()
     page.fill("#q", "thursdays")
     page.click("form.search button")
-    page.wait_for_function("document.querySelector('#results li a') && "
-                           "document.querySelector('#results li a').textContent.includes('Library')")
+    page.wait_for_selector("#results li a:has-text('Library hours')", timeout=10_000)
+    assert page.locator("#results li").count() == 2  # again a story page and an article page
     assert errors == []
