@@ -111,6 +111,16 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class SourceCoverage:
+    """How much of one article other sources also carry, and the sentences only it has."""
+
+    article: str
+    sentences: int
+    shared: int
+    unique: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
 class Story:
     id: str
     title: str
@@ -119,6 +129,7 @@ class Story:
     quotes: tuple[Quote, ...] = ()
     figures: tuple[Figure, ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
+    coverage: tuple[SourceCoverage, ...] = ()
     independent: int = 0  # sources after collapsing copies of one wire text
     pinned: bool = False
     weight: int = 0

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Mapping, Sequence
 
 from digest.analyze.figures import extract_figures
+from digest.analyze.overlap import source_coverage
 from digest.analyze.quotes import extract_quotes
 from digest.analyze.summarize import independent_sources, summarize
 from digest.analyze.timeline import build_timeline
@@ -26,7 +27,8 @@ def analyze_story(story: Story, members: Sequence[Article], max_words: int) -> S
     summary = summarize(members, max_words) or lead_summary(members, max_words)
     return replace(story, summary=summary,
                    quotes=extract_quotes(members), figures=extract_figures(members),
-                   timeline=build_timeline(members), independent=independent_sources(members))
+                   timeline=build_timeline(members), coverage=source_coverage(members),
+                   independent=independent_sources(members))
 
 
 def lead_summary(members: Sequence[Article], max_words: int) -> tuple[SummarySentence, ...]:

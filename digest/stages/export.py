@@ -63,6 +63,9 @@ def story_record(s: Story) -> dict[str, Any]:
         "figures": [{"what": f.what, "conflict": f.conflict,
                      "values": [{"value": v.value, "article": v.article, "start": v.start,
                                  "end": v.end} for v in f.values]} for f in s.figures],
+        "coverage": [{"article": c.article, "sentences": c.sentences, "shared": c.shared,
+                      "unique": [{"start": u.start, "end": u.end} for u in c.unique]}
+                     for c in s.coverage],
         "timeline": [{"date": e.date, "text": e.text, "articles": list(e.articles),
                       "citations": [_cite(c) for c in e.citations]} for e in s.timeline],
     }

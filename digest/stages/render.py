@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
-from digest.models import Article, Story
+from digest.models import Article, QuoteVariant, SourceCoverage, Story
 from digest.stages import feeds, passages
 from digest.stages.export import digest_json
 from digest.urls import safe_url
@@ -50,6 +50,10 @@ class Site:  # not frozen-hashable: holds a cached index
         """Return a story's articles, earliest first (the order of source numbers)."""
         return [self.articles[a] for a in story.articles]
 
+    def coverage(self, story: Story) -> dict[str, SourceCoverage]:
+        """Return article id -> what it shares with the story's other sources."""
+        return {c.article: c for c in story.coverage}
+
     def numbers(self, story: Story) -> dict[str, int]:
         """Return article id -> source number (1-based) within a story."""
         return {a: n for n, a in enumerate(story.articles, 1)}
@@ -70,7 +74,9 @@ def environment(config: Config) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(safe_url=safe_url, datefmt=datefmt, jsonld=jsonld, slug=slugify,
-                       words=lambda t: len(t.split()))
+                       words=lambda t: len(t.split()), isodate=isodate, how_known=how_known,
+                       source_ref=lambda a: source_ref(a, config))
+    env.tests.update(multiple=lambda seq: len(seq) > 1, carried_by=carried_by)
     env.globals.update(anchor=passages.anchor, paragraphs=passages.paragraphs, date_span=date_span)
     return env
 
@@ -123,8 +129,7 @@ def feed_files(site: Site) -> dict[str, bytes]:
 def _pages(site: Site) -> list[tuple[str, str, dict[str, Any]]]:
     listed = [a for a in site.articles.values() if a.status == "published"]
     pages: list[tuple[str, str, dict[str, Any]]] = [("", "index.html", {}),
-                                                   ("archive/", "archive.html",
-                                                    {"days": archive_days(site, listed)}),
+                                                   *archive_pages(listed),
                                                    ("outlets/", "outlets.html", {}),
                                                    ("search/", "search.html", {}),
                                                    ("404.html", "404.html", {})]
@@ -132,13 +137,20 @@ def _pages(site: Site) -> list[tuple[str, str, dict[str, Any]]]:
         members = [site.articles[a] for a in s.articles]
         pages.append((f"stories/{s.id}/", "story.html", {"story": s, "members": members}))
     for a in site.articles.values():
-        spans = cited_spans(site, a.id)
+        story = site.story(site.story_of[a.id])
+        summary_ids = {passages.anchor(c.start, c.end) for x in story.summary
+                       for c in x.citations if c.article == a.id}
         pages.append((f"articles/{a.id}/", "article.html",
-                      {"article": a, "story": site.story(site.story_of[a.id]), "spans": spans}))
+                      {"article": a, "story": story, "spans": cited_spans(site, a.id),
+                       "summary_ids": summary_ids}))
     for name, slug, arts in site.outlets:
         pages.append((f"outlets/{slug}/", "outlet.html",
                       {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts}))
     return pages
+
+
+class ThemeError(Exception):
+    """A template failed to load or render; the message names the template and line."""
 
 
 def _render(env: jinja2.Environment, template: str, path: str, site: Site,
@@ -146,9 +158,28 @@ def _render(env: jinja2.Environment, template: str, path: str, site: Site,
     def url(target: str) -> str:
         return relative_url(path, target, site.config.base_path)
     canonical = feeds.absolute(site.config, path)
-    html = env.get_template(template).render(site=site, config=site.config, page=path, url=url,
-                                             canonical=canonical, **ctx)
+    try:
+        html = env.get_template(template).render(site=site, config=site.config, page=path,
+                                                 url=url, canonical=canonical, **ctx)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ThemeError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: "
+                         f"{exc.message}") from None
+    except Exception as exc:  # a theme bug: name the template line, not our internals
+        raise ThemeError(f"{_template_line(exc, template)}: error while rendering {path or '/'}: "
+                         f"{type(exc).__name__}: {exc}") from exc
     return html.encode("utf-8")
+
+
+def _template_line(exc: BaseException, template: str) -> str:
+    """Return 'file:line' of the innermost template frame in a traceback."""
+    where = template
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".html") or name.endswith(".xml"):
+            where = f"{name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
 
 
 def relative_url(page: str, target: str, base_path: str) -> str:
@@ -162,10 +193,14 @@ def relative_url(page: str, target: str, base_path: str) -> str:
 
 
 def cited_spans(site: Site, article_id: str) -> list[tuple[int, int]]:
-    """Return every span of an article that its story cites (summary, quotes, timeline)."""
+    """Return every span of an article that its story page links to, so each has an anchor."""
     story = site.story(site.story_of[article_id])
-    spans = [(c.start, c.end) for s in story.summary for c in s.citations if c.article == article_id]
-    spans += [(c.start, c.end) for e in story.timeline for c in e.citations if c.article == article_id]
+    cites = [c for s in story.summary for c in s.citations]
+    cites += [c for e in story.timeline for c in e.citations]
+    cites += [c for cov in story.coverage for c in cov.unique]
+    spans = [(c.start, c.end) for c in cites if c.article == article_id]
+    spans += [(v.start, v.end) for q in story.quotes for v in q.variants if v.article == article_id]
+    spans += [(v.start, v.end) for f in story.figures for v in f.values if v.article == article_id]
     return sorted(set(spans))
 
 
@@ -175,7 +210,7 @@ def date_span(members: Sequence[Article]) -> tuple[date | None, date | None]:
     return (days[0], days[-1]) if days else (None, None)
 
 
-def archive_days(site: Site, listed: Sequence[Article]) -> list[tuple[date | None, list[Article]]]:
+def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Article]]]:
     """Return (day, articles) groups, newest first; undated articles last."""
     days: dict[date | None, list[Article]] = defaultdict(list)
     for a in listed:
@@ -183,6 +218,27 @@ def archive_days(site: Site, listed: Sequence[Article]) -> list[tuple[date | Non
     keys = sorted((d for d in days if d is not None), reverse=True) + ([None] if None in days else [])
     return [(d, sorted(days[d], key=lambda a: (sort_key(a.published), a.id), reverse=True))
             for d in keys]
+
+
+ARCHIVE_PAGE_LIMIT = 100  # articles on one archive page before it is split by month
+
+
+def archive_pages(listed: Sequence[Article]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Return the archive: one page, or when long an index of months plus a page per month."""
+    days = archive_days(listed)
+    if len(listed) <= ARCHIVE_PAGE_LIMIT:
+        return [("archive/", "archive.html", {"days": days, "months": [], "month": None})]
+    months: dict[str, list] = defaultdict(list)
+    for day, arts in days:
+        months[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
+    keys = list(months)  # newest first, undated last
+    index = [(k, sum(len(a) for _, a in months[k])) for k in keys]
+    pages = [("archive/", "archive.html", {"days": months[keys[0]], "months": index,
+                                           "month": keys[0]})]
+    for k in keys:
+        pages.append((f"archive/{k}/", "archive.html", {"days": months[k], "months": index,
+                                                         "month": k}))
+    return pages
 
 
 def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article, ...]]]:
@@ -219,6 +275,35 @@ def datefmt(value: date | datetime | None, style: str = "day") -> str:
     if style == "time" and isinstance(value, datetime):
         text += value.strftime(" %H:%M %Z").rstrip()
     return text
+
+
+HOW_KNOWN = {"stated": "stated in the article", "inferred": "inferred from dates in the text",
+             "front-matter": "editor's record"}
+
+
+def how_known(source: str) -> str:
+    """Return how a date is known, in words."""
+    return HOW_KNOWN.get(source, source or "unknown")
+
+
+def isodate(text: str) -> str:
+    """Return "2024-10-31" as "31 October 2024" and "2024-12" as "December 2024"."""
+    parts = [int(p) for p in text.split("-")]
+    month = f"{MONTHS[parts[1] - 1]} {parts[0]}" if len(parts) > 1 else str(parts[0])
+    return f"{parts[2]} {month}" if len(parts) > 2 else month
+
+
+def carried_by(variants: Sequence[QuoteVariant], article_id: str) -> bool:
+    """True when one of a quote's wordings comes from `article_id`."""
+    return any(v.article == article_id for v in variants)
+
+
+def source_ref(a: Article, config: Config) -> dict[str, Any]:
+    """Return a schema.org reference to a source article for JSON-LD."""
+    return {"@type": "NewsArticle", "headline": a.title,
+            "url": safe_url(a.url) or feeds.absolute(config, f"articles/{a.id}/"),
+            "datePublished": a.published.isoformat() if a.published else None,
+            "publisher": {"@type": "Organization", "name": a.outlet} if a.outlet else None}
 
 
 def jsonld(data: Any) -> Markup:
