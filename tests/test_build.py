@@ -142,3 +142,18 @@ def test_javascript_url_is_rejected_with_a_clear_error(fixture_article):
     report = build(config)
     (p,) = report.errors
     assert p.key == "url" and "expected an http(s) URL" in p.message and p.line == 3
+
+
+def test_articles_without_story_keys_are_grouped_automatically(make_site):
+    quake = ("---\ntitle: {t}\npublished: 2024-03-0{d}\n---\n\nA magnitude 6.1 earthquake struck "
+             "near Port Velden on Tuesday, the Velden Geological Survey said. {x}\n")
+    root = make_site({
+        "a.md": quake.format(t="Quake hits Port Velden", d=5, x="Buildings shook across Velden."),
+        "b.md": quake.format(t="Port Velden earthquake", d=6, x="Residents of Velden fled homes."),
+        "c.md": "---\ntitle: Library hours\npublished: 2024-03-05\n---\n\nThe Harrow library "
+                "will open until nine on weekdays, the Harrow council said on Monday.\n"},
+        config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    data = json.loads((root / "site/digest.json").read_text())
+    assert sorted(s["articles"] for s in data["stories"]) == [["a", "b"], ["c"]]

@@ -4,22 +4,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Mapping, Sequence
 
+from digest.analyze.group import group_articles
 from digest.frontmatter import slugify, sort_key
 from digest.models import Article, Story
 
 Grouper = Callable[[Sequence[Article]], list[tuple[str, ...]]]
 
 
-def singletons(articles: Sequence[Article]) -> list[tuple[str, ...]]:
-    """Return groups from `story:` keys, every other article on its own."""
-    by_story: dict[str, list[str]] = {}
-    for a in articles:
-        by_story.setdefault(a.story or f"\0{a.id}", []).append(a.id)
-    return sorted(tuple(sorted(ids)) for ids in by_story.values())
-
-
 def form_stories(articles: Sequence[Article], known: Mapping[str, str],
-                 grouper: Grouper = singletons) -> tuple[list[Story], dict[str, str]]:
+                 grouper: Grouper = group_articles) -> tuple[list[Story], dict[str, str]]:
     """Return stories (ids stable across builds via `known`: article id -> story id) and the new map."""
     by_id = {a.id: a for a in articles}
     stories = []
