@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Sequence
 from digest import __version__
 from digest.config import ConfigError, load_config
 from digest.models import Problem
+from digest.search import SearchError
 from digest.stages.render import ThemeError
 
 log = logging.getLogger("digest")
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (CommandError, ConfigError, ThemeError) as exc:
+    except (CommandError, ConfigError, ThemeError, SearchError) as exc:
         if args.debug:
             raise
         _print_error(str(exc))

@@ -11,14 +11,19 @@ log = logging.getLogger(__name__)
 BUNDLE = "pagefind"
 
 
+class SearchError(Exception):
+    """The search index could not be built; the message says why."""
+
+
 def index_site(folder: Path) -> None:
-    """Write Pagefind's index and scripts into folder/pagefind; raise RuntimeError on failure."""
+    """Write Pagefind's index and scripts into folder/pagefind; raise SearchError on failure."""
     cmd = [sys.executable, "-m", "pagefind", "--site", str(folder), "--output-subdir", BUNDLE,
            "--silent"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"search index: cannot run pagefind: {exc}") from None
+        raise SearchError(f"search index: cannot run pagefind: {exc}") from None
     if done.returncode != 0 or not (folder / BUNDLE / "pagefind.js").is_file():
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"search index: pagefind failed ({done.returncode}): {detail[0]}")
+        raise SearchError(f"search index: pagefind failed ({done.returncode}): {detail[0]} "
+                          "(install digest's dependencies, or set `search: false`)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from digest.config import ConfigError, load_config
 from digest.pipeline import build
+from digest.search import SearchError
 from digest.stages.render import ThemeError
 from digest.serve.server import LiveState, make_server
 from digest.serve.watch import watch
@@ -42,7 +43,7 @@ class Builder:
             config, warnings = load_config(self.root)
             report = build(config, drafts=self.drafts, keep_on_errors=True,
                            config_problems=tuple(warnings))
-        except (ConfigError, ThemeError) as exc:
+        except (ConfigError, ThemeError, SearchError) as exc:
             return str(exc)
         except Exception:  # a theme or code error must not stop the server
             return traceback.format_exc(limit=6)
