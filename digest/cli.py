@@ -12,7 +12,7 @@ from digest import __version__
 from digest.config import ConfigError, load_config
 from digest.models import Problem
 from digest.search import SearchError
-from digest.stages.render import ThemeError
+from digest.theme import ThemeError
 
 log = logging.getLogger("digest")
 
@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="treat warnings and skipped files as errors")
     b.add_argument("--drafts", action="store_true", help="include drafts")
     b.add_argument("-o", "--output", type=Path, help="output folder (default: site/)")
+    b.add_argument("--clean", action="store_true", help="ignore the build cache in .digest/")
     s = _command(sub, "serve", common, cmd_serve, "build, serve and rebuild on change with live reload")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -110,13 +111,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     config, warnings = load_config(args.site.resolve())
     with _progress(args.quiet) as step:
         report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
-                       config_problems=tuple(warnings), progress=step)
+                       config_problems=tuple(warnings), clean_cache=args.clean, progress=step)
     _print_problems(report.problems)
     if not report.written:
         raise CommandError(f"--strict: {len(report.problems)} problem(s); site/ was not changed")
     if not args.quiet:
         print(f"built {report.articles} articles in {report.stories} stories -> "
-              f"{report.output} ({report.files} files, {report.seconds:.2f}s)"
+              f"{report.output} ({report.files} files, {report.rewritten} rewritten, "
+              f"{report.seconds:.2f}s)"
               + (f"; {len(report.errors)} file(s) skipped" if report.errors else ""))
     return 1 if report.errors else 0
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from digest import cache
 from digest.config import Config
 from digest.models import Problem
 from digest.search import index_site
@@ -33,6 +34,7 @@ class BuildReport:
     written: bool = False
     seconds: float = 0.0
     output: Path = field(default_factory=Path)
+    rewritten: int = 0  # files rendered anew; the rest were unchanged and linked
 
     @property
     def errors(self) -> list[Problem]:
@@ -45,32 +47,44 @@ class BuildReport:
 
 def build(config: Config, out: Path | None = None, drafts: bool = False,
           strict: bool = False, config_problems: tuple[Problem, ...] = (),
-          keep_on_errors: bool = False,
+          keep_on_errors: bool = False, clean_cache: bool = False,
           progress: Callable[[str], None] = _quiet) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
     (the dev server's mode: keep serving the last good site) and there is an error.
+    Work whose inputs are unchanged comes from the cache in .digest/ unless `clean_cache`.
     """
     started = time.perf_counter()
-    out = out or config.root / OUTPUT_DIR
+    out = (out or config.root / OUTPUT_DIR).resolve()
+    caches = {name: cache.open_store(config.root, name, enabled=not clean_cache)
+              for name in ("articles", "stories", f"pages-{cache.fingerprint(str(out))}")}
+    articles_cache, stories_cache, pages_cache = caches.values()
     progress("read")
     files, problems = read.read_content(config.root)
     progress("clean")
-    articles, found = clean.clean_all(files, config, drafts=drafts)
+    articles, found = clean.clean_all(files, config, drafts=drafts, cache=articles_cache)
     problems = [*config_problems, *problems, *found]
     progress("group")
-    stories, story_ids = group.form_stories(articles, write.read_story_ids(config.root))
+    stories, story_ids = group.form_stories(articles, write.read_story_ids(config.root),
+                                            cache=stories_cache)
     progress("analyze")
-    stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words)
+    stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
+                                  cache=stories_cache)
     progress("render")
-    rendered = render.render_site(config, articles, stories)
-    report = BuildReport(len(articles), len(stories), len(rendered), tuple(problems), False, 0.0, out)
+    rendered = render.render_site(config, articles, stories, pages_cache,
+                                  write.existing_files(out))
+    files_total = len(rendered.files) + len(rendered.kept)
+    report = BuildReport(len(articles), len(stories), files_total, tuple(problems), False, 0.0,
+                         out, len(rendered.files))
     if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
     progress("write")
-    write.write_site(out, rendered, finish=index_site if config.search else None)
+    write.write_site(out, rendered.files, rendered.kept,
+                     finish=index_site if config.search else None)
     write.write_story_ids(config.root, story_ids)
+    for store in caches.values():
+        cache.save_store(store)
     return _done(report, started, written=True)
 
 

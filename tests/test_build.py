@@ -10,6 +10,7 @@ import pytest
 
 from digest.config import load_config
 from digest.pipeline import build
+from digest import theme
 from digest.stages import render
 from digest.stages.write import confined
 
@@ -83,7 +84,7 @@ def test_hostile_article_renders_inert(fixture_article):
 
 
 def test_jsonld_cannot_be_broken_out_of():
-    text = str(render.jsonld({"headline": "</script><script>alert(1)</script>"}))
+    text = str(theme.jsonld({"headline": "</script><script>alert(1)</script>"}))
     assert "</script>" not in text and "\\u003c/script\\u003e" in text
 
 
@@ -94,7 +95,7 @@ def test_failed_build_leaves_previous_site(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(render, "_static", broken)
+    monkeypatch.setattr(render, "static_files", broken)
     with pytest.raises(RuntimeError):
         build(config)
     assert tree(site) == before

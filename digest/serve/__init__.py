@@ -10,7 +10,7 @@ from pathlib import Path
 from digest.config import ConfigError, load_config
 from digest.pipeline import build
 from digest.search import SearchError
-from digest.stages.render import ThemeError
+from digest.theme import ThemeError
 from digest.serve.server import LiveState, make_server
 from digest.serve.watch import watch
 

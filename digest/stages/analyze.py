@@ -10,16 +10,37 @@ from digest.analyze.overlap import source_coverage
 from digest.analyze.quotes import extract_quotes
 from digest.analyze.summarize import independent_sources, summarize
 from digest.analyze.timeline import build_timeline
+from digest.parallel import map_chunks
 from digest.analyze.sentences import split_sentences
+from digest.cache import Store, fingerprint
 from digest.models import Article, Citation, Story, SummarySentence
 
 log = logging.getLogger(__name__)
 
 
-def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article],
-                max_words: int) -> list[Story]:
-    """Return the stories with their analysis filled in."""
-    return [analyze_story(s, [articles[i] for i in s.articles], max_words) for s in stories]
+def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_words: int,
+                cache: Store | None = None) -> list[Story]:
+    """Return the stories with their analysis filled in; unchanged stories come from `cache`."""
+    fps = [fingerprint(max_words, [_inputs(articles[a]) for a in s.articles]) for s in stories]
+    done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
+    todo = [i for i, d in enumerate(done) if d is None]
+    work = [(stories[i], [articles[a] for a in stories[i].articles]) for i in todo]
+    for i, story in zip(todo, map_chunks(_analyze_chunk, max_words, work, chunk=20)):
+        done[i] = story
+    if cache is not None:
+        for s, fp, d in zip(stories, fps, done):
+            cache.put(",".join(s.articles), fp, d)
+    return [replace(d, id=s.id, title=s.title, pinned=s.pinned, weight=s.weight)
+            for s, d in zip(stories, done)]
+
+
+def _inputs(a: Article) -> tuple:
+    """Return what analysis reads of an article."""
+    return (a.id, a.sha256, a.title, repr(a.published), repr(a.updated), a.outlet)
+
+
+def _analyze_chunk(max_words: int, work: Sequence[tuple[Story, list[Article]]]) -> list[Story]:
+    return [analyze_story(story, members, max_words) for story, members in work]
 
 
 def analyze_story(story: Story, members: Sequence[Article], max_words: int) -> Story:

@@ -4,13 +4,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping, Sequence
 
 from markdown_it import MarkdownIt
 
 from digest import frontmatter as fm
+from digest.cache import Store, fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
+from digest.parallel import map_chunks
 from digest.stages.read import SourceFile
 
 log = logging.getLogger(__name__)
@@ -21,15 +23,18 @@ def markdown_parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "maxNesting": 20})
 
 
-def clean_all(files: Iterable[SourceFile], config: Config,
-              drafts: bool = False) -> tuple[list[Article], list[Problem]]:
-    """Return the articles that parse (drafts only when asked) and every problem found."""
+def clean_all(files: Sequence[SourceFile], config: Config, drafts: bool = False,
+              cache: Store | None = None) -> tuple[list[Article], list[Problem]]:
+    """Return the articles that parse (drafts only when asked) and every problem found.
+
+    Files whose text and relevant config match `cache` are not parsed again; the others are
+    parsed on all cores when there are many.
+    """
+    results = _parse_cached(files, config, cache)
     articles: list[Article] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    md = markdown_parser()
-    for src in files:
-        article, found = clean_one(src, config, md)
+    for src, (article, found) in zip(files, results):
         problems.extend(found)
         if article is None or (article.status == "draft" and not drafts):
             continue
@@ -40,6 +45,26 @@ def clean_all(files: Iterable[SourceFile], config: Config,
         seen[article.id] = src.path
         articles.append(article)
     return articles, problems
+
+
+def _parse_cached(files: Sequence[SourceFile], config: Config,
+                  cache: Store | None) -> list[tuple[Article | None, list[Problem]]]:
+    """Return clean_one's result per file, from the cache where the inputs are unchanged."""
+    setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
+    fps = [fingerprint(setting, f.path, f.text) for f in files]
+    results = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
+    todo = [i for i, r in enumerate(results) if r is None]
+    for i, r in zip(todo, map_chunks(_parse_chunk, config, [files[i] for i in todo])):
+        results[i] = r
+    if cache is not None:
+        for f, fp, r in zip(files, fps, results):
+            cache.put(f.path, fp, r)
+    return results
+
+
+def _parse_chunk(config: Config, files: Sequence[SourceFile]) -> list[tuple[Article | None, list[Problem]]]:
+    md = markdown_parser()
+    return [clean_one(src, config, md) for src in files]
 
 
 def clean_one(src: SourceFile, config: Config,

@@ -5,6 +5,7 @@ from collections import Counter
 from typing import Callable, Mapping, Sequence
 
 from digest.analyze.group import group_articles
+from digest.cache import Store, fingerprint
 from digest.frontmatter import slugify, sort_key
 from digest.models import Article, Story
 
@@ -12,13 +13,23 @@ Grouper = Callable[[Sequence[Article]], list[tuple[str, ...]]]
 
 
 def form_stories(articles: Sequence[Article], known: Mapping[str, str],
-                 grouper: Grouper = group_articles) -> tuple[list[Story], dict[str, str]]:
-    """Return stories (ids stable across builds via `known`: article id -> story id) and the new map."""
+                 grouper: Grouper = group_articles,
+                 cache: Store | None = None) -> tuple[list[Story], dict[str, str]]:
+    """Return stories (ids stable across builds via `known`: article id -> story id) and the new map.
+
+    The grouping is reused from `cache` while no article's text, title, date or story key changed.
+    """
     by_id = {a.id: a for a in articles}
+    fp = fingerprint(sorted((a.id, a.story, repr(a.published), a.title, a.sha256) for a in articles))
+    groups = cache.get("groups", fp) if cache is not None else None
+    if groups is None:
+        groups = grouper(articles)
+    if cache is not None:
+        cache.put("groups", fp, groups)
     stories = []
     taken = {a.story for a in articles if a.story}  # explicit ids are reserved first
     old = set(known.values())
-    for ids in grouper(articles):
+    for ids in groups:
         members = sorted((by_id[i] for i in ids), key=lambda a: (sort_key(a.published), a.id))
         sid = _story_id(members, known, taken, old)
         taken.add(sid)

@@ -1,35 +1,29 @@
-"""Render stage: stories and articles -> a mapping of output paths to bytes."""
+"""Render stage: stories and articles -> output files, re-rendering only what changed."""
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any, Mapping, Sequence
 
-import jinja2
-from markupsafe import Markup
-
+from digest.cache import Store, fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
-from digest.models import Article, QuoteVariant, SourceCoverage, Story
+from digest.models import Article, SourceCoverage, Story
+from digest.parallel import map_chunks
 from digest.stages import feeds, passages
 from digest.stages.export import digest_json
-from digest.urls import safe_url
+from digest.theme import environment, render, static_files, theme_fingerprint
 
 log = logging.getLogger(__name__)
 
-BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
-PAGES = ("index.html", "story.html", "article.html", "archive.html", "outlets.html",
-         "outlet.html", "404.html")
+ARCHIVE_PAGE_LIMIT = 100  # articles on one archive page before it is split by month
 
 
 @dataclass(frozen=True)
-class Site:  # not frozen-hashable: holds a cached index
+class Site:
     """Everything a template may read about the whole site (documented in docs/templates.md)."""
 
     config: Config
@@ -59,26 +53,26 @@ class Site:  # not frozen-hashable: holds a cached index
         return {a: n for n, a in enumerate(story.articles, 1)}
 
 
-def theme_dirs(config: Config) -> list[Path]:
-    """Return template and static folders in lookup order: site, site theme, built-in default."""
-    root = config.root
-    return [root / "templates", root / "themes" / config.theme, BUILTIN_THEMES / config.theme,
-            BUILTIN_THEMES / "default"]
+@dataclass(frozen=True)
+class Page:
+    """One HTML page: where, with which template and context, and what it depends on."""
+
+    path: str  # URL path under the site: "", "stories/x/", "404.html"
+    template: str
+    context: Mapping[str, Any]
+    deps: str = ""  # fingerprint of its inputs; "" means it depends on the whole site
+
+    @property
+    def output(self) -> str:
+        return self.path + "index.html" if self.path.endswith("/") or not self.path else self.path
 
 
-def environment(config: Config) -> jinja2.Environment:
-    """Return the Jinja2 environment: one loader over the theme folders, autoescape always on."""
-    dirs = theme_dirs(config)
-    paths = [str(dirs[0])] + [str(d / "templates") for d in dirs[1:]]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(paths), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(safe_url=safe_url, datefmt=datefmt, jsonld=jsonld, slug=slugify,
-                       words=lambda t: len(t.split()), isodate=isodate, how_known=how_known,
-                       source_ref=lambda a: source_ref(a, config))
-    env.tests.update(multiple=lambda seq: len(seq) > 1, carried_by=carried_by)
-    env.globals.update(anchor=passages.anchor, paragraphs=passages.paragraphs, date_span=date_span)
-    return env
+@dataclass(frozen=True)
+class Rendered:
+    """New or changed output files, and the outputs unchanged since the previous build."""
+
+    files: Mapping[str, bytes]
+    kept: tuple[str, ...] = ()
 
 
 def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Story]:
@@ -89,25 +83,54 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
     return sorted(by_recency, key=lambda s: (not s.pinned, -s.weight, -len(s.articles)))
 
 
-def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story]) -> dict[str, bytes]:
-    """Return every output file of the site as path -> bytes."""
+def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
+                cache: Store | None = None, existing: frozenset[str] = frozenset()) -> Rendered:
+    """Return the site's files; pages whose inputs match `cache` and exist already are kept."""
     by_id = {a.id: a for a in articles}
     site = Site(config, rank(stories, by_id), by_id,
                 {a: s.id for s in stories for a in s.articles}, _outlets(articles))
-    env = environment(config)
-    out: dict[str, bytes] = {}
-    for path, template, ctx in _pages(site):
-        out[path + "index.html" if path.endswith("/") or not path else path] = \
-            _render(env, template, path, site, ctx)
-    out["digest.json"] = digest_json(config, site.stories, articles).encode("utf-8")
+    pages = _pages(site, fingerprint(theme_fingerprint(config), repr(config)))
+    kept = [p for p in pages if _unchanged(p, cache, existing)]
+    kept_paths = {p.output for p in kept}
+    todo = [p for p in pages if p.output not in kept_paths]
+    out = dict(zip((p.output for p in todo), map_chunks(_render_pages, site, todo)))
+    for p in pages:
+        if cache is not None and p.deps:
+            cache.put(p.output, p.deps, True)
+    out.update(_data_files(site, articles, [p.output for p in pages]))
+    return Rendered(out, tuple(sorted(kept_paths)))
+
+
+def _unchanged(page: Page, cache: Store | None, existing: frozenset[str]) -> bool:
+    return bool(cache is not None and page.deps and page.output in existing
+                and cache.get(page.output, page.deps))
+
+
+def _render_pages(site: Site, pages: Sequence[Page]) -> list[bytes]:
+    """Render pages with one environment (runs in worker processes for large sites)."""
+    env = environment(site.config, {"date_span": date_span})
+    out = []
+    for page in pages:
+        def url(target: str, _path: str = page.path) -> str:
+            return relative_url(_path, target, site.config.base_path)
+        ctx = {"site": site, "config": site.config, "page": page.path, "url": url,
+               "canonical": feeds.absolute(site.config, page.path), **page.context}
+        out.append(render(env, page.template, ctx).encode("utf-8"))
+    return out
+
+
+def _data_files(site: Site, articles: Sequence[Article], html: Sequence[str]) -> dict[str, bytes]:
+    """Return digest.json, feeds, sitemap, robots.txt and the theme's static files."""
+    config = site.config
+    out = {"digest.json": digest_json(config, site.stories, articles).encode("utf-8")}
     out.update(feed_files(site))
-    out["sitemap.xml"] = feeds.sitemap(config, [p.removesuffix("index.html") for p in out
-                                                if p.endswith(".html") and p != "404.html"])
+    out["sitemap.xml"] = feeds.sitemap(config, [p.removesuffix("index.html") for p in html
+                                                if p != "404.html"])
     out["robots.txt"] = feeds.robots(config)
     out[".nojekyll"] = b""  # GitHub Pages: serve files as they are
     if config.cname:
         out["CNAME"] = config.cname.encode() + b"\n"
-    out.update(_static(config))
+    out.update(static_files(config))
     return out
 
 
@@ -126,60 +149,34 @@ def feed_files(site: Site) -> dict[str, bytes]:
     return out
 
 
-def _pages(site: Site) -> list[tuple[str, str, dict[str, Any]]]:
+def _pages(site: Site, base: str) -> list[Page]:
+    """Return every HTML page; per-item pages carry a fingerprint of what they read."""
     listed = [a for a in site.articles.values() if a.status == "published"]
-    pages: list[tuple[str, str, dict[str, Any]]] = [("", "index.html", {}),
-                                                   *archive_pages(listed),
-                                                   ("outlets/", "outlets.html", {}),
-                                                   ("search/", "search.html", {}),
-                                                   ("404.html", "404.html", {})]
+    pages = [Page("", "index.html", {}), *archive_pages(listed), Page("outlets/", "outlets.html", {}),
+             Page("search/", "search.html", {}), Page("404.html", "404.html", {})]
+    art_fp = {a.id: _article_fp(a) for a in site.articles.values()}
+    story_fp = {s.id: fingerprint(base, repr(s), [art_fp[a] for a in s.articles])
+                for s in site.stories}
     for s in site.stories:
-        members = [site.articles[a] for a in s.articles]
-        pages.append((f"stories/{s.id}/", "story.html", {"story": s, "members": members}))
+        pages.append(Page(f"stories/{s.id}/", "story.html",
+                          {"story": s, "members": site.members(s)}, story_fp[s.id]))
     for a in site.articles.values():
         story = site.story(site.story_of[a.id])
         summary_ids = {passages.anchor(c.start, c.end) for x in story.summary
                        for c in x.citations if c.article == a.id}
-        pages.append((f"articles/{a.id}/", "article.html",
-                      {"article": a, "story": story, "spans": cited_spans(site, a.id),
-                       "summary_ids": summary_ids}))
+        pages.append(Page(f"articles/{a.id}/", "article.html",
+                          {"article": a, "story": story, "spans": cited_spans(site, a.id),
+                           "summary_ids": summary_ids}, story_fp[story.id]))
     for name, slug, arts in site.outlets:
-        pages.append((f"outlets/{slug}/", "outlet.html",
-                      {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts}))
+        pages.append(Page(f"outlets/{slug}/", "outlet.html",
+                          {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
+                          fingerprint(base, name, [art_fp[a.id] for a in arts])))
     return pages
 
 
-class ThemeError(Exception):
-    """A template failed to load or render; the message names the template and line."""
-
-
-def _render(env: jinja2.Environment, template: str, path: str, site: Site,
-            ctx: dict[str, Any]) -> bytes:
-    def url(target: str) -> str:
-        return relative_url(path, target, site.config.base_path)
-    canonical = feeds.absolute(site.config, path)
-    try:
-        html = env.get_template(template).render(site=site, config=site.config, page=path,
-                                                 url=url, canonical=canonical, **ctx)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ThemeError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: "
-                         f"{exc.message}") from None
-    except Exception as exc:  # a theme bug: name the template line, not our internals
-        raise ThemeError(f"{_template_line(exc, template)}: error while rendering {path or '/'}: "
-                         f"{type(exc).__name__}: {exc}") from exc
-    return html.encode("utf-8")
-
-
-def _template_line(exc: BaseException, template: str) -> str:
-    """Return 'file:line' of the innermost template frame in a traceback."""
-    where = template
-    tb = exc.__traceback__
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if name.endswith(".html") or name.endswith(".xml"):
-            where = f"{name}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
+def _article_fp(a: Article) -> str:
+    """Return a fingerprint of an article: its metadata and the hash of its text."""
+    return fingerprint(repr({k: v for k, v in vars(a).items() if k != "text"}))
 
 
 def relative_url(page: str, target: str, base_path: str) -> str:
@@ -220,24 +217,20 @@ def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Arti
             for d in keys]
 
 
-ARCHIVE_PAGE_LIMIT = 100  # articles on one archive page before it is split by month
-
-
-def archive_pages(listed: Sequence[Article]) -> list[tuple[str, str, dict[str, Any]]]:
+def archive_pages(listed: Sequence[Article]) -> list[Page]:
     """Return the archive: one page, or when long an index of months plus a page per month."""
     days = archive_days(listed)
     if len(listed) <= ARCHIVE_PAGE_LIMIT:
-        return [("archive/", "archive.html", {"days": days, "months": [], "month": None})]
+        return [Page("archive/", "archive.html", {"days": days, "months": [], "month": None})]
     months: dict[str, list] = defaultdict(list)
     for day, arts in days:
         months[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
     keys = list(months)  # newest first, undated last
     index = [(k, sum(len(a) for _, a in months[k])) for k in keys]
-    pages = [("archive/", "archive.html", {"days": months[keys[0]], "months": index,
-                                           "month": keys[0]})]
-    for k in keys:
-        pages.append((f"archive/{k}/", "archive.html", {"days": months[k], "months": index,
-                                                         "month": k}))
+    pages = [Page("archive/", "archive.html", {"days": months[keys[0]], "months": index,
+                                               "month": keys[0]})]
+    pages += [Page(f"archive/{k}/", "archive.html", {"days": months[k], "months": index,
+                                                     "month": k}) for k in keys]
     return pages
 
 
@@ -248,75 +241,3 @@ def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article,
             groups[a.outlet].append(a)
     return [(name, slugify(name) or "outlet", tuple(sorted(arts, key=lambda a: a.id)))
             for name, arts in sorted(groups.items(), key=lambda kv: kv[0].casefold())]
-
-
-def _static(config: Config) -> dict[str, bytes]:
-    """Return the theme's static files, earlier theme folders overriding later ones."""
-    out: dict[str, bytes] = {}
-    for folder in reversed(theme_dirs(config)[1:]):
-        static = folder / "static"
-        if static.is_dir():
-            for f in sorted(static.rglob("*")):
-                if f.is_file() and not f.name.startswith("."):
-                    out["static/" + f.relative_to(static).as_posix()] = f.read_bytes()
-    return out
-
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-
-
-def datefmt(value: date | datetime | None, style: str = "day") -> str:
-    """Return a date as readers see it ("1 November 2024", "November 2024"), locale-independent."""
-    if value is None:
-        return ""
-    month = f"{MONTHS[value.month - 1]} {value.year}"
-    text = month if style == "month" else f"{value.day} {month}"
-    if style == "time" and isinstance(value, datetime):
-        text += value.strftime(" %H:%M %Z").rstrip()
-    return text
-
-
-HOW_KNOWN = {"stated": "stated in the article", "inferred": "inferred from dates in the text",
-             "front-matter": "editor's record"}
-
-
-def how_known(source: str) -> str:
-    """Return how a date is known, in words."""
-    return HOW_KNOWN.get(source, source or "unknown")
-
-
-def isodate(text: str) -> str:
-    """Return "2024-10-31" as "31 October 2024" and "2024-12" as "December 2024"."""
-    parts = [int(p) for p in text.split("-")]
-    month = f"{MONTHS[parts[1] - 1]} {parts[0]}" if len(parts) > 1 else str(parts[0])
-    return f"{parts[2]} {month}" if len(parts) > 2 else month
-
-
-def carried_by(variants: Sequence[QuoteVariant], article_id: str) -> bool:
-    """True when one of a quote's wordings comes from `article_id`."""
-    return any(v.article == article_id for v in variants)
-
-
-def source_ref(a: Article, config: Config) -> dict[str, Any]:
-    """Return a schema.org reference to a source article for JSON-LD."""
-    return {"@type": "NewsArticle", "headline": a.title,
-            "url": safe_url(a.url) or feeds.absolute(config, f"articles/{a.id}/"),
-            "datePublished": a.published.isoformat() if a.published else None,
-            "publisher": {"@type": "Organization", "name": a.outlet} if a.outlet else None}
-
-
-def jsonld(data: Any) -> Markup:
-    """Return JSON for a <script type="application/ld+json"> block that no value can break out of."""
-    text = json.dumps(_drop_empty(data), ensure_ascii=False, sort_keys=True, indent=1)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)
-
-
-def _drop_empty(data: Any) -> Any:
-    """Return `data` without None values and empty lists, recursively."""
-    if isinstance(data, dict):
-        return {k: _drop_empty(v) for k, v in data.items() if v is not None and v != []}
-    if isinstance(data, list):
-        return [_drop_empty(v) for v in data]
-    return data

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from digest.fsutil import atomic_write_text
 
@@ -25,19 +25,28 @@ def confined(out: Path, rel: str) -> Path:
     return out.joinpath(*pure.parts)
 
 
-def write_site(out: Path, files: Mapping[str, bytes],
-               finish: Callable[[Path], None] | None = None) -> None:
-    """Write `files` into a fresh folder, run `finish` on it, and swap it in for `out`.
+def existing_files(out: Path) -> frozenset[str]:
+    """Return the paths of the files in the current site folder (empty if there is none)."""
+    if not out.is_dir():
+        return frozenset()
+    return frozenset(os.path.relpath(os.path.join(d, f), out).replace(os.sep, "/")
+                     for d, _, names in os.walk(out) for f in names)
 
-    On any failure `out` is left untouched.
-    """
+
+def write_site(out: Path, files: Mapping[str, bytes], kept: Sequence[str] = (),
+               finish: Callable[[Path], None] | None = None) -> None:
+    """Write `files`, and hard-link the `kept` files of the current site, into a fresh folder;
+    run `finish` on it and swap it in for `out`. On any failure `out` is left untouched."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    made: set[Path] = set()
     try:
+        for rel in sorted(kept):
+            _link(confined(out, rel), confined(tmp, rel), made)
         for rel in sorted(files):
             path = confined(tmp, rel)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _mkdir(path.parent, made)
             path.write_bytes(files[rel])
         if finish is not None:
             finish(tmp)
@@ -46,6 +55,21 @@ def write_site(out: Path, files: Mapping[str, bytes],
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _mkdir(folder: Path, made: set[Path]) -> None:
+    if folder not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+
+
+def _link(old: Path, new: Path, made: set[Path]) -> None:
+    """Put the unchanged file `old` at `new`: a hard link (no copy), or a copy across devices."""
+    _mkdir(new.parent, made)
+    try:
+        os.link(old, new)
+    except OSError:
+        shutil.copy2(old, new)
 
 
 def _swap(new: Path, out: Path) -> None:

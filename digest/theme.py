@@ -1,0 +1,151 @@
+"""Themes: the Jinja2 environment over the theme folders, its filters, and static files."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from digest import __version__
+from digest.config import Config
+from digest.frontmatter import slugify
+from digest.models import Article, QuoteVariant
+from digest.stages import feeds, passages
+from digest.urls import safe_url
+
+BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+HOW_KNOWN = {"stated": "stated in the article", "inferred": "inferred from dates in the text",
+             "front-matter": "editor's record"}
+
+
+class ThemeError(Exception):
+    """A template failed to load or render; the message names the template and line."""
+
+
+def theme_dirs(config: Config) -> list[Path]:
+    """Return template and static folders in lookup order: site, site theme, built-in default."""
+    root = config.root
+    return [root / "templates", root / "themes" / config.theme, BUILTIN_THEMES / config.theme,
+            BUILTIN_THEMES / "default"]
+
+
+def environment(config: Config, globals_: dict[str, Callable] | None = None) -> jinja2.Environment:
+    """Return the Jinja2 environment: one loader over the theme folders, autoescape always on."""
+    dirs = theme_dirs(config)
+    paths = [str(dirs[0])] + [str(d / "templates") for d in dirs[1:]]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(paths), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(safe_url=safe_url, datefmt=datefmt, jsonld=jsonld, slug=slugify,
+                       words=lambda t: len(t.split()), isodate=isodate, how_known=how_known,
+                       source_ref=lambda a: source_ref(a, config))
+    env.tests.update(multiple=lambda seq: len(seq) > 1, carried_by=carried_by)
+    env.globals.update(anchor=passages.anchor, paragraphs=passages.paragraphs, **(globals_ or {}))
+    return env
+
+
+def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    """Render one template; any failure becomes a ThemeError naming the template line."""
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ThemeError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: "
+                         f"{exc.message}") from None
+    except Exception as exc:  # a theme bug: name the template line, not our internals
+        page = context.get("page") or "/"
+        raise ThemeError(f"{_template_line(exc, template)}: error while rendering {page}: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def _template_line(exc: BaseException, template: str) -> str:
+    """Return 'file:line' of the innermost template frame in a traceback."""
+    where = template
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".xml")):
+            where = f"{name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def static_files(config: Config) -> dict[str, bytes]:
+    """Return the theme's static files, earlier theme folders overriding later ones."""
+    out: dict[str, bytes] = {}
+    for folder in reversed(theme_dirs(config)[1:]):
+        static = folder / "static"
+        if static.is_dir():
+            for f in sorted(static.rglob("*")):
+                if f.is_file() and not f.name.startswith("."):
+                    out["static/" + f.relative_to(static).as_posix()] = f.read_bytes()
+    return out
+
+
+def theme_fingerprint(config: Config) -> str:
+    """Return a hash of every template and static file in the theme folders, and our version."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(__version__.encode())
+    for folder in theme_dirs(config):
+        if folder.is_dir():
+            for f in sorted(folder.rglob("*")):
+                if f.is_file():
+                    h.update(f.as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def datefmt(value: date | datetime | None, style: str = "day") -> str:
+    """Return a date as readers see it ("1 November 2024", "November 2024"), locale-independent."""
+    if value is None:
+        return ""
+    month = f"{MONTHS[value.month - 1]} {value.year}"
+    text = month if style == "month" else f"{value.day} {month}"
+    if style == "time" and isinstance(value, datetime):
+        text += value.strftime(" %H:%M %Z").rstrip()
+    return text
+
+
+def how_known(source: str) -> str:
+    """Return how a date is known, in words."""
+    return HOW_KNOWN.get(source, source or "unknown")
+
+
+def isodate(text: str) -> str:
+    """Return "2024-10-31" as "31 October 2024" and "2024-12" as "December 2024"."""
+    parts = [int(p) for p in text.split("-")]
+    month = f"{MONTHS[parts[1] - 1]} {parts[0]}" if len(parts) > 1 else str(parts[0])
+    return f"{parts[2]} {month}" if len(parts) > 2 else month
+
+
+def carried_by(variants: Sequence[QuoteVariant], article_id: str) -> bool:
+    """True when one of a quote's wordings comes from `article_id`."""
+    return any(v.article == article_id for v in variants)
+
+
+def source_ref(a: Article, config: Config) -> dict[str, Any]:
+    """Return a schema.org reference to a source article for JSON-LD."""
+    return {"@type": "NewsArticle", "headline": a.title,
+            "url": safe_url(a.url) or feeds.absolute(config, f"articles/{a.id}/"),
+            "datePublished": a.published.isoformat() if a.published else None,
+            "publisher": {"@type": "Organization", "name": a.outlet} if a.outlet else None}
+
+
+def jsonld(data: Any) -> Markup:
+    """Return JSON for a <script type="application/ld+json"> block that no value can break out of."""
+    text = json.dumps(_drop_empty(data), ensure_ascii=False, sort_keys=True, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def _drop_empty(data: Any) -> Any:
+    """Return `data` without None values and empty lists, recursively."""
+    if isinstance(data, dict):
+        return {k: _drop_empty(v) for k, v in data.items() if v is not None and v != []}
+    if isinstance(data, list):
+        return [_drop_empty(v) for v in data]
+    return data
