@@ -9,12 +9,14 @@ from typing import Any, Callable, Sequence, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIN_ITEMS = 400  # below this, starting worker processes costs more than it saves
+MIN_ITEMS = 400  # below this many (light) items, worker start-up costs more than it saves
 _shared: dict[str, Any] = {}  # set in worker processes only, by _init (inherited via fork)
 
 
 def workers() -> int:
-    """Return how many processes to use: the cores this process may run on."""
+    """Return how many processes to use: DIGEST_WORKERS, else the cores we may run on."""
+    if os.environ.get("DIGEST_WORKERS", "").isdigit():
+        return max(1, int(os.environ["DIGEST_WORKERS"]))
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -22,14 +24,14 @@ def workers() -> int:
 
 
 def map_chunks(fn: Callable[[Any, Sequence[T]], list[R]], shared: Any, items: Sequence[T],
-               chunk: int = 200) -> list[R]:
+               chunk: int = 200, min_items: int = MIN_ITEMS) -> list[R]:
     """Return fn(shared, chunk) results for `items` in order, over a fork pool when large.
 
     `shared` (read-only data, e.g. all articles) reaches the workers through fork, not
     pickling; only the chunks and the results cross process boundaries.
     """
     n = workers()
-    if n < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return fn(shared, items)
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     ctx = multiprocessing.get_context("fork")

@@ -25,7 +25,7 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
     done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
     todo = [i for i, d in enumerate(done) if d is None]
     work = [(stories[i], [articles[a] for a in stories[i].articles]) for i in todo]
-    for i, story in zip(todo, map_chunks(_analyze_chunk, max_words, work, chunk=20)):
+    for i, story in zip(todo, map_chunks(_analyze_chunk, max_words, work, chunk=8, min_items=16)):
         done[i] = story
     if cache is not None:
         for s, fp, d in zip(stories, fps, done):

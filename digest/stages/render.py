@@ -150,13 +150,15 @@ def feed_files(site: Site) -> dict[str, bytes]:
 
 
 def _pages(site: Site, base: str) -> list[Page]:
-    """Return every HTML page; per-item pages carry a fingerprint of what they read."""
-    listed = [a for a in site.articles.values() if a.status == "published"]
-    pages = [Page("", "index.html", {}), *archive_pages(listed), Page("outlets/", "outlets.html", {}),
-             Page("search/", "search.html", {}), Page("404.html", "404.html", {})]
+    """Return every HTML page, each with a fingerprint of everything it reads."""
     art_fp = {a.id: _article_fp(a) for a in site.articles.values()}
     story_fp = {s.id: fingerprint(base, repr(s), [art_fp[a] for a in s.articles])
                 for s in site.stories}
+    listed = [a for a in site.articles.values() if a.status == "published"]
+    pages = [*home_pages(site, base, story_fp), *archive_pages(site, listed, base, art_fp),
+             Page("outlets/", "outlets.html", {},
+                  fingerprint(base, [(n, s, len(a)) for n, s, a in site.outlets])),
+             Page("search/", "search.html", {}, base), Page("404.html", "404.html", {}, base)]
     for s in site.stories:
         pages.append(Page(f"stories/{s.id}/", "story.html",
                           {"story": s, "members": site.members(s)}, story_fp[s.id]))
@@ -172,6 +174,21 @@ def _pages(site: Site, base: str) -> list[Page]:
                           {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
                           fingerprint(base, name, [art_fp[a.id] for a in arts])))
     return pages
+
+
+STORIES_PER_PAGE = 30  # stories on one page of the merged summary
+
+
+def home_pages(site: Site, base: str, story_fp: Mapping[str, str]) -> list[Page]:
+    """Return the merged summary page, split into numbered pages of ranked stories."""
+    stories = list(site.stories)
+    chunks = [stories[i:i + STORIES_PER_PAGE] for i in range(0, len(stories), STORIES_PER_PAGE)]
+    chunks = chunks or [[]]
+    paths = ["" if n == 0 else f"page/{n + 1}/" for n in range(len(chunks))]
+    return [Page(paths[n], "index.html",
+                 {"stories": chunk, "number": n + 1, "pages": paths},
+                 fingerprint(base, n, len(paths), [story_fp[s.id] for s in chunk]))
+            for n, chunk in enumerate(chunks)]
 
 
 def _article_fp(a: Article) -> str:
@@ -217,21 +234,29 @@ def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Arti
             for d in keys]
 
 
-def archive_pages(listed: Sequence[Article]) -> list[Page]:
+def archive_pages(site: Site, listed: Sequence[Article], base: str,
+                  art_fp: Mapping[str, str]) -> list[Page]:
     """Return the archive: one page, or when long an index of months plus a page per month."""
     days = archive_days(listed)
     if len(listed) <= ARCHIVE_PAGE_LIMIT:
-        return [Page("archive/", "archive.html", {"days": days, "months": [], "month": None})]
-    months: dict[str, list] = defaultdict(list)
-    for day, arts in days:
-        months[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
-    keys = list(months)  # newest first, undated last
-    index = [(k, sum(len(a) for _, a in months[k])) for k in keys]
-    pages = [Page("archive/", "archive.html", {"days": months[keys[0]], "months": index,
-                                               "month": keys[0]})]
-    pages += [Page(f"archive/{k}/", "archive.html", {"days": months[k], "months": index,
-                                                     "month": k}) for k in keys]
-    return pages
+        groups = {"": days}
+        pages = [("archive/", "", [])]
+    else:
+        groups = defaultdict(list)
+        for day, arts in days:
+            groups[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
+        index = [(k, sum(len(a) for _, a in groups[k])) for k in groups]  # newest first
+        first = next(iter(groups))
+        pages = [("archive/", first, index)] + [(f"archive/{k}/", k, index) for k in groups]
+    return [Page(path, "archive.html", {"days": groups[key], "months": index, "month": key or None},
+                 fingerprint(base, path, index, _listing(site, groups[key], art_fp)))
+            for path, key, index in pages]
+
+
+def _listing(site: Site, days: list, art_fp: Mapping[str, str]) -> list:
+    """Return what an archive page shows of its articles and their stories."""
+    return [(art_fp[a.id], s.id, s.title, len(s.articles))
+            for _, arts in days for a in arts for s in [site.story(site.story_of[a.id])]]
 
 
 def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article, ...]]]:

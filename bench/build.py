@@ -1,0 +1,168 @@
+"""Benchmark digest builds on synthetic corpora: clean, no-change and one-edit rebuilds, serve.
+
+    python bench/build.py                       # 1,000 and 10,000 articles, search off and on
+    python bench/build.py --sizes 1000 10000 50000 --search off
+    python bench/build.py --profile 10000       # cProfile of a clean build: the hot spots
+
+Each build runs as its own `digest build` process; wall time, CPU time (user + system of
+the process and its workers) and peak memory (largest resident set of any one process)
+are read from the operating system. Corpora come from bench/corpus.py (seeded), in
+/tmp/digest-bench-N unless --work says otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import os
+import pstats
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import write_site  # noqa: E402
+
+
+def timed(cmd: list[str], cwd: Path) -> dict[str, float]:
+    """Run a command; return wall seconds, CPU seconds and peak RSS in MB of its processes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "rss": after.ru_maxrss / 1024, "out": done.stdout.strip()}
+
+
+def corpus(work: Path, n: int, search: bool) -> Path:
+    """Return a fresh copy of the n-article corpus with search on or off."""
+    src = work / f"digest-bench-{n}"
+    if not (src / "content").is_dir():
+        write_site(src, n)
+    site = work / f"digest-bench-{n}-{'search' if search else 'nosearch'}"
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(src, site, ignore=shutil.ignore_patterns("site", ".digest"))
+    (site / "config.yaml").write_text((site / "config.yaml").read_text()
+                                      .replace("search: true", f"search: {str(search).lower()}"))
+    return site
+
+
+def edit_one(site: Path, k: int) -> Path:
+    """Change one article's front-matter (an editor's note) and return its path."""
+    path = sorted((site / "content").glob("*.md"))[k]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\n---\n", f"\nnote: Checked by the desk ({k}).\n---\n", 1),
+                    encoding="utf-8")
+    return path
+
+
+def run_sizes(sizes: list[int], searches: list[bool], work: Path) -> None:
+    print(f"{'articles':>8} {'search':>6} {'build':<10} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}  output")
+    for n in sizes:
+        for search in searches:
+            site = corpus(work, n, search)
+            rows = [("clean", ["digest", "build", "--clean"]), ("no-change", ["digest", "build"])]
+            for name, cmd in rows:
+                _row(n, search, name, timed(cmd, site))
+            edit_one(site, n // 2)
+            _row(n, search, "one-edit", timed(["digest", "build"], site))
+            if not search:
+                _row(n, search, "serve-edit", serve_latency(site))
+
+
+def _row(n: int, search: bool, name: str, r: dict) -> None:
+    print(f"{n:>8} {'on' if search else 'off':>6} {name:<10} {r['wall']:>7.2f} {r['cpu']:>7.2f} "
+          f"{r['rss']:>8.0f}  {r.get('out', '')}", flush=True)
+
+
+def serve_latency(site: Path, rounds: int = 3) -> dict[str, float]:
+    """Start `digest serve`, edit one article, time until the reload event and the new text."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["digest", "serve", "--port", str(port)], cwd=site,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_ready(proc)
+        times = [_one_edit(site, port, k) for k in range(rounds)]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    best = sorted(times)[len(times) // 2]
+    return {"wall": best, "cpu": float("nan"), "rss": float("nan"),
+            "out": "median of " + ", ".join(f"{t:.2f}" for t in times) + " s edit->reload+page"}
+
+
+def _wait_ready(proc: subprocess.Popen) -> None:
+    for line in proc.stdout:
+        if line.startswith("serving "):
+            return
+    raise SystemExit("digest serve did not start")
+
+
+def _one_edit(site: Path, port: int, k: int) -> float:
+    got = threading.Event()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/__digest__/events")
+    resp = conn.getresponse()
+
+    def read() -> None:
+        for raw in resp:
+            if raw.startswith(b"event: reload"):
+                got.set()
+                return
+    threading.Thread(target=read, daemon=True).start()
+    time.sleep(0.3)
+    start = time.perf_counter()
+    path = edit_one(site, 100 + k)
+    got.wait(60)
+    page = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    page.request("GET", f"/articles/{path.stem}/")
+    body = page.getresponse().read()
+    took = time.perf_counter() - start
+    assert f"Checked by the desk ({100 + k})".encode() in body, "new text not served"
+    conn.close()
+    return took
+
+
+def profile(n: int, work: Path) -> None:
+    """Print the functions where a clean build of n articles spends its time."""
+    from digest.config import load_config
+    from digest.pipeline import build
+
+    site = corpus(work, n, search=False)
+    config, _ = load_config(site)
+    prof = cProfile.Profile()
+    os.environ["DIGEST_WORKERS"] = "1"
+    prof.enable()
+    build(config, clean_cache=True)
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
+    print(out.getvalue())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    p.add_argument("--search", choices=["on", "off", "both"], default="both")
+    p.add_argument("--work", type=Path, default=Path("/tmp"))
+    p.add_argument("--profile", type=int, metavar="N", help="profile a clean build of N articles")
+    args = p.parse_args()
+    if args.profile:
+        return profile(args.profile, args.work)
+    searches = {"on": [True], "off": [False], "both": [False, True]}[args.search]
+    run_sizes(args.sizes, searches, args.work)
+
+
+if __name__ == "__main__":
+    main()
