@@ -44,7 +44,6 @@ class Config:
     deploy_remote: str = "origin"
     deploy_branch: str = "gh-pages"
     cname: str = ""
-    build_time: bool = False  # stamp pages with the build time (off: deterministic output)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -105,7 +104,6 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "language": (_str, "a language tag such as 'en'"),
     "timezone": (_timezone, "an IANA time zone such as 'Europe/Kyiv'"),
     "theme": (_str, "a theme folder name under themes/"),
-    "build_time": (_bool, "true or false"),
     "search": (_bool, "true or false"),
 }
 _KNOWN = set(_FIELDS) | {"summary", "outlets", "extra", "deploy"}
