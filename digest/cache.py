@@ -1,14 +1,16 @@
 """Build cache: content-hash keyed records kept in .digest/cache/ between builds.
 
-One pickle file per namespace (articles, analysis, pages), read once at the start of a
-build and written atomically at the end. Every file carries the digest version and a
-format tag; a file that is damaged or from another version is dropped and rebuilt.
+A namespace (articles, stories, pages) is split into shards by key, one pickle file each,
+read at the start of a build; at the end only the shards whose entries changed are
+written, atomically. Every file carries the digest version and a format tag; a file that
+is damaged or from another version is dropped and its entries rebuilt.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import pickle
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ from digest.fsutil import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 CACHE_DIR = Path(".digest") / "cache"
-FORMAT = f"digest-cache-1/{__version__}"
+FORMAT = f"digest-cache-2/{__version__}"
+SHARDS = 16
 
 
 def fingerprint(*parts: Any) -> str:
@@ -29,13 +32,24 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def content_hash(data: bytes) -> str:
+    """Return a hash of some bytes (an output file's content)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
 @dataclass
 class Store:
     """One namespace: key -> (fingerprint, value); entries not used in a build are dropped."""
 
-    path: Path
+    folder: Path
+    name: str
     entries: dict[str, tuple[str, Any]] = field(default_factory=dict)
     used: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    changed: set[int] = field(default_factory=set)
     hits: int = 0
     misses: int = 0
 
@@ -50,26 +64,48 @@ class Store:
         return None
 
     def put(self, key: str, fp: str, value: Any) -> None:
+        """Keep `value` for `key`; its shard is written at the end if this is new."""
+        old = self.entries.get(key)
+        if old is None or old[0] != fp:
+            self.changed.add(_shard(key))
         self.used[key] = (fp, value)
+
+    def path(self, shard: int) -> Path:
+        return self.folder / f"{self.name}.{shard:02d}.pickle"
 
 
 def open_store(root: Path, name: str, enabled: bool = True) -> Store:
-    """Return the cache namespace `name` of the site at `root` (empty when disabled or damaged)."""
-    path = root / CACHE_DIR / f"{name}.pickle"
-    if not enabled or not path.is_file():
-        return Store(path)
+    """Return the cache namespace `name` of the site at `root` (empty when disabled)."""
+    store = Store(root / CACHE_DIR, name)
+    if not enabled:
+        store.changed = set(range(SHARDS))
+        return store
+    for shard in range(SHARDS):
+        store.entries.update(_load(store, shard))
+    return store
+
+
+def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
+    path = store.path(shard)
+    if not path.is_file():
+        store.changed.add(shard)
+        return {}
     try:
         with path.open("rb") as fh:
             tag, entries = pickle.load(fh)
         if tag != FORMAT or not isinstance(entries, dict):
             raise ValueError(f"format {tag!r}")
-    except Exception as exc:  # any damage: start again, never trust a partial cache
+    except Exception as exc:  # any damage: start the shard again, never trust part of it
         log.warning("cache %s is unusable (%s); rebuilding it", path, exc)
-        return Store(path)
-    return Store(path, entries)
+        store.changed.add(shard)
+        return {}
+    return entries
 
 
 def save_store(store: Store) -> None:
-    """Write the entries used by this build (stale ones are dropped) atomically."""
-    data = pickle.dumps((FORMAT, store.used), protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write_bytes(store.path, data)
+    """Write the shards that changed or lost entries (stale entries are dropped)."""
+    dropped = {_shard(k) for k in store.entries.keys() - store.used.keys()}
+    for shard in sorted(store.changed | dropped):
+        part = {k: v for k, v in store.used.items() if _shard(k) == shard}
+        data = pickle.dumps((FORMAT, part), protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write_bytes(store.path(shard), data)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,7 +12,7 @@ from digest import cache
 from digest.config import Config
 from digest.models import Problem
 from digest.search import index_site
-from digest.stages import analyze, clean, group, read, render, write
+from digest.stages import analyze, clean, group, read, render, trees, write
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     Work whose inputs are unchanged comes from the cache in .digest/ unless `clean_cache`.
     """
     started = time.perf_counter()
-    out = (out or config.root / OUTPUT_DIR).resolve()
+    out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
     caches = {name: cache.open_store(config.root, name, enabled=not clean_cache)
               for name in ("articles", "stories", f"pages-{cache.fingerprint(str(out))}")}
     articles_cache, stories_cache, pages_cache = caches.values()
@@ -72,16 +73,19 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
                                   cache=stories_cache)
     progress("render")
-    rendered = render.render_site(config, articles, stories, pages_cache,
-                                  write.existing_files(out))
-    files_total = len(rendered.files) + len(rendered.kept)
+    state = config.root / write.STATE_DIR
+    manifests = trees.load_manifests(state / trees.MANIFESTS)
+    served = trees.active(out, state)
+    existing = set(manifests.get(str(served), {})) if served else write.existing_files(out)
+    rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing))
+    files_total = len(rendered.fps)
     report = BuildReport(len(articles), len(stories), files_total, tuple(problems), False, 0.0,
                          out, len(rendered.files))
     if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
     progress("write")
-    write.write_site(out, rendered.files, rendered.kept,
-                     finish=index_site if config.search else None)
+    trees.publish(out, rendered.files, rendered.fps, state,
+                  finish=index_site if config.search else None)
     write.write_story_ids(config.root, story_ids)
     for store in caches.values():
         cache.save_store(store)

@@ -63,7 +63,7 @@ class LiveState:
 def make_server(root: Path, state: LiveState, host: str = "127.0.0.1", port: int = 8000,
                 base_path: str = "/") -> ThreadingHTTPServer:
     """Return an HTTP server for the folder `root` (not yet serving)."""
-    handler = type("Handler", (PreviewHandler,), {"site_root": root.resolve(), "state": state,
+    handler = type("Handler", (PreviewHandler,), {"site_root": root.absolute(), "state": state,
                                                    "base_path": base_path})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -106,12 +106,13 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         parts = [p for p in posixpath.normpath(decoded).split("/") if p not in ("", ".")]
         if ".." in parts:
             return None
-        target = self.site_root.joinpath(*parts)
+        root = self.site_root.resolve()  # per request: builds flip `site` to a new tree
+        target = root.joinpath(*parts)
         if target.is_dir():
             target = target / "index.html"
         try:
             resolved = target.resolve(strict=True)
-            resolved.relative_to(self.site_root.resolve())
+            resolved.relative_to(root)
         except (OSError, ValueError, RuntimeError):
             return None
         return resolved if resolved.is_file() else None

@@ -11,6 +11,7 @@ from digest.config import Config
 from digest.models import Article, Story
 
 ATOM = "http://www.w3.org/2005/Atom"
+FEED_ENTRIES = 100  # newest entries a feed carries; readers keep what they have already seen
 ID_NAMESPACE = uuid.UUID("6f1c5a0e-2d4b-4b8e-9a51-1c0d3f4e7a90")  # fixed: ids never change
 
 
@@ -52,7 +53,7 @@ def story_entries(config: Config, stories: Sequence[Story],
                         "url": absolute(config, f"stories/{s.id}/"), "published": published,
                         "updated": updated, "summary": " ".join(x.text for x in s.summary),
                         "authors": outlets})
-    return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)
+    return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)[:FEED_ENTRIES]
 
 
 def article_entries(config: Config, arts: Sequence[Article]) -> list[dict]:
@@ -62,7 +63,7 @@ def article_entries(config: Config, arts: Sequence[Article]) -> list[dict]:
                 "updated": rfc3339(a.updated or a.published), "summary": a.standfirst or
                 a.text.split("\n\n")[0], "authors": list(a.authors) or ([a.outlet] if a.outlet else [])}
                for a in arts]
-    return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)
+    return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)[:FEED_ENTRIES]
 
 
 def atom(config: Config, title: str, page: str, entries: list[dict]) -> bytes:

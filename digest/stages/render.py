@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
-from digest.cache import Store, fingerprint
+from digest.cache import Store, content_hash, fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, SourceCoverage, Story
@@ -60,7 +60,7 @@ class Page:
     path: str  # URL path under the site: "", "stories/x/", "404.html"
     template: str
     context: Mapping[str, Any]
-    deps: str = ""  # fingerprint of its inputs; "" means it depends on the whole site
+    deps: str  # fingerprint of everything the page reads
 
     @property
     def output(self) -> str:
@@ -69,10 +69,11 @@ class Page:
 
 @dataclass(frozen=True)
 class Rendered:
-    """New or changed output files, and the outputs unchanged since the previous build."""
+    """Every output's fingerprint, and the bytes of those rendered anew (the rest are unchanged
+    since the previous build)."""
 
+    fps: Mapping[str, str]
     files: Mapping[str, bytes]
-    kept: tuple[str, ...] = ()
 
 
 def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Story]:
@@ -90,19 +91,20 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     site = Site(config, rank(stories, by_id), by_id,
                 {a: s.id for s in stories for a in s.articles}, _outlets(articles))
     pages = _pages(site, fingerprint(theme_fingerprint(config), repr(config)))
-    kept = [p for p in pages if _unchanged(p, cache, existing)]
-    kept_paths = {p.output for p in kept}
-    todo = [p for p in pages if p.output not in kept_paths]
+    todo = [p for p in pages if not _unchanged(p, cache, existing)]
     out = dict(zip((p.output for p in todo), map_chunks(_render_pages, site, todo)))
-    for p in pages:
-        if cache is not None and p.deps:
+    fps = {p.output: p.deps for p in pages}
+    if cache is not None:
+        for p in pages:
             cache.put(p.output, p.deps, True)
-    out.update(_data_files(site, articles, [p.output for p in pages]))
-    return Rendered(out, tuple(sorted(kept_paths)))
+    data = _data_files(site, articles, [p.output for p in pages])
+    out.update(data)
+    fps.update((path, content_hash(blob)) for path, blob in data.items())
+    return Rendered(dict(sorted(fps.items())), out)
 
 
 def _unchanged(page: Page, cache: Store | None, existing: frozenset[str]) -> bool:
-    return bool(cache is not None and page.deps and page.output in existing
+    return bool(cache is not None and page.output in existing
                 and cache.get(page.output, page.deps))
 
 

@@ -1,14 +1,16 @@
-"""Write stage: put the rendered site in place atomically (the only disk writes of a build)."""
+"""Write stage helpers: confined output paths, the current site's files, persisted story ids.
+
+The site itself is published by digest.stages.trees.
+"""
 from __future__ import annotations
 
 import json
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping, Sequence
+from typing import Mapping
 
+from digest.frontmatter import slugify
 from digest.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -27,65 +29,21 @@ def confined(out: Path, rel: str) -> Path:
 
 def existing_files(out: Path) -> frozenset[str]:
     """Return the paths of the files in the current site folder (empty if there is none)."""
-    if not out.is_dir():
-        return frozenset()
-    return frozenset(os.path.relpath(os.path.join(d, f), out).replace(os.sep, "/")
-                     for d, _, names in os.walk(out) for f in names)
+    found: list[str] = []
+    _scan(str(out), "", found)
+    return frozenset(found)
 
 
-def write_site(out: Path, files: Mapping[str, bytes], kept: Sequence[str] = (),
-               finish: Callable[[Path], None] | None = None) -> None:
-    """Write `files`, and hard-link the `kept` files of the current site, into a fresh folder;
-    run `finish` on it and swap it in for `out`. On any failure `out` is left untouched."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    made: set[Path] = set()
+def _scan(folder: str, prefix: str, found: list[str]) -> None:
     try:
-        for rel in sorted(kept):
-            _link(confined(out, rel), confined(tmp, rel), made)
-        for rel in sorted(files):
-            path = confined(tmp, rel)
-            _mkdir(path.parent, made)
-            path.write_bytes(files[rel])
-        if finish is not None:
-            finish(tmp)
-        os.chmod(tmp, 0o755)
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _mkdir(folder: Path, made: set[Path]) -> None:
-    if folder not in made:
-        folder.mkdir(parents=True, exist_ok=True)
-        made.add(folder)
-
-
-def _link(old: Path, new: Path, made: set[Path]) -> None:
-    """Put the unchanged file `old` at `new`: a hard link (no copy), or a copy across devices."""
-    _mkdir(new.parent, made)
-    try:
-        os.link(old, new)
+        entries = list(os.scandir(folder))
     except OSError:
-        shutil.copy2(old, new)
-
-
-def _swap(new: Path, out: Path) -> None:
-    """Replace `out` by `new` with renames, so readers see the old or the new site, whole."""
-    if not out.exists():
-        os.rename(new, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rmdir(old)
-    os.rename(out, old)
-    try:
-        os.rename(new, out)
-    except BaseException:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            _scan(e.path, prefix + e.name + "/", found)
+        else:
+            found.append(prefix + e.name)
 
 
 def read_story_ids(root: Path) -> dict[str, str]:
@@ -95,7 +53,11 @@ def read_story_ids(root: Path) -> dict[str, str]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    # a damaged or edited file must not yield story ids that are not slugs (paths like ../x)
+    return {k: v for k, v in data.items()
+            if isinstance(k, str) and isinstance(v, str) and v and slugify(v) == v}
 
 
 def write_story_ids(root: Path, mapping: Mapping[str, str]) -> None:

@@ -1,0 +1,141 @@
+"""Two site trees behind one symlink: bring the idle tree up to date, then flip the link.
+
+`site` is a symbolic link to one of two trees kept in .digest/trees/. A build updates the tree that is not
+being served, touching only the files whose fingerprint differs from what that tree holds
+(its manifest), then replaces the link in one atomic rename. Readers always see one whole
+site; a build that fails or is killed leaves the served tree untouched, and the next build
+rewrites the idle tree from scratch because its manifest was withdrawn before any change.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Mapping
+
+from digest.fsutil import atomic_write_bytes
+from digest.stages.write import confined
+
+log = logging.getLogger(__name__)
+
+Manifest = dict[str, str]  # output path -> fingerprint of its content
+MANIFESTS = "trees.pickle"  # in the state folder: what each tree holds
+
+
+def trees(out: Path, state: Path) -> tuple[Path, Path]:
+    """Return the two tree folders, under the state folder, that `out` can point to."""
+    tag = hashlib.blake2b(str(out).encode(), digest_size=4).hexdigest()
+    return state / "trees" / f"{out.name}-{tag}-a", state / "trees" / f"{out.name}-{tag}-b"
+
+
+def active(out: Path, state: Path) -> Path | None:
+    """Return the tree `out` points to now, or None when `out` is missing or a plain folder."""
+    if not out.is_symlink():
+        return None
+    target = Path(os.path.normpath(out.parent / os.readlink(out)))
+    return target if target in trees(out, state) and target.is_dir() else None
+
+
+def load_manifests(path: Path) -> dict[str, Manifest]:
+    """Return tree path -> manifest as the last build recorded them (empty when unusable)."""
+    try:
+        data = pickle.loads(path.read_bytes())
+    except Exception:  # missing or damaged: every tree counts as unknown
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_manifests(path: Path, manifests: Mapping[str, Manifest]) -> None:
+    atomic_write_bytes(path, pickle.dumps(dict(manifests), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
+            finish: Callable[[Path], None] | None = None) -> None:
+    """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
+    from the served tree."""
+    current = active(out, state)
+    idle = next(t for t in trees(out, state) if t != current)
+    manifest_file = state / MANIFESTS
+    manifests = load_manifests(manifest_file)
+    held = manifests.pop(str(idle), None) if idle.is_dir() else None
+    save_manifests(manifest_file, manifests)  # withdrawn before the idle tree changes
+    if held is None:
+        shutil.rmtree(idle, ignore_errors=True)
+        idle.mkdir(parents=True)
+        held = {}
+    source = current or (out if out.is_dir() and not out.is_symlink() else None)
+    _update(idle, source, files, fps, held)
+    if finish is not None:
+        finish(idle)
+    _flip(out, idle)
+    manifests[str(idle)] = dict(fps)
+    save_manifests(manifest_file, manifests)
+
+
+def _update(tree: Path, source: Path | None, files: Mapping[str, bytes],
+            fps: Mapping[str, str], held: Manifest) -> None:
+    """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones."""
+    made: set[str] = set()
+    for rel, fp in fps.items():
+        if held.get(rel) == fp:
+            continue  # the tree has this very content already
+        dest = str(confined(tree, rel))
+        folder = os.path.dirname(dest)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        tmp = dest + ".digest-tmp"
+        if rel in files:
+            with open(tmp, "wb") as fh:
+                fh.write(files[rel])
+        elif source is not None:
+            _link_or_copy(os.path.join(source, rel), tmp)
+        else:
+            raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
+        os.replace(tmp, dest)
+    for rel in sorted(set(held) - set(fps)):
+        _remove(tree, rel)
+    shutil.rmtree(tree / "pagefind", ignore_errors=True)  # the search index is made anew
+
+
+def _link_or_copy(src: str, dest: str) -> None:
+    try:
+        os.link(src, dest)
+    except FileExistsError:
+        os.unlink(dest)
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+
+
+def _remove(tree: Path, rel: str) -> None:
+    """Remove a stale output and the folders it leaves empty."""
+    path = tree / rel
+    path.unlink(missing_ok=True)
+    for parent in path.parents:
+        if parent == tree:
+            break
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+
+
+def _flip(out: Path, tree: Path) -> None:
+    """Point `out` at `tree` in one atomic step."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.link-", dir=out.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    os.symlink(os.path.relpath(tree, out.parent), tmp)
+    if out.is_dir() and not out.is_symlink():  # a plain folder from before: swap it out
+        old = tree.parent / f"{out.name}-replaced"
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    os.replace(tmp, out)

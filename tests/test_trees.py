@@ -1,0 +1,69 @@
+"""Publishing through two trees and one symlink: whole sites only, even when interrupted."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from digest.cache import content_hash
+from digest.stages import trees
+
+
+def publish(root: Path, files: dict[str, bytes]) -> None:
+    fps = {k: content_hash(v) for k, v in files.items()}
+    trees.publish(root / "site", files, fps, root / ".digest")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_flips_between_trees_and_drops_stale_files(tmp_path):
+    publish(tmp_path, {"index.html": b"one", "a/index.html": b"A", "b/index.html": b"B"})
+    first = (tmp_path / "site").resolve()
+    publish(tmp_path, {"index.html": b"two", "a/index.html": b"A"})
+    assert (tmp_path / "site").is_symlink() and (tmp_path / "site").resolve() != first
+    assert tree(tmp_path / "site") == {"index.html": b"two", "a/index.html": b"A"}
+    publish(tmp_path, {"index.html": b"three", "a/index.html": b"A", "c/index.html": b"C"})
+    assert tree(tmp_path / "site") == {"index.html": b"three", "a/index.html": b"A",
+                                       "c/index.html": b"C"}
+    assert (tmp_path / "site").resolve() == first  # back on the first tree, brought up to date
+
+
+def test_interrupted_publish_leaves_the_served_site_whole(tmp_path, monkeypatch):
+    publish(tmp_path, {"index.html": b"old", "a/index.html": b"A1"})
+    publish(tmp_path, {"index.html": b"old", "a/index.html": b"A2"})
+    served = tree(tmp_path / "site")
+    real_replace, calls = os.replace, []
+
+    def dying(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real_replace(src, dst)
+    monkeypatch.setattr(trees.os, "replace", dying)
+    with pytest.raises(KeyboardInterrupt):
+        publish(tmp_path, {"index.html": b"new", "a/index.html": b"A3", "b/index.html": b"B"})
+    assert tree(tmp_path / "site") == served
+    monkeypatch.setattr(trees.os, "replace", real_replace)
+    publish(tmp_path, {"index.html": b"new", "a/index.html": b"A1"})  # A1: what the torn tree held
+    assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A1"}
+
+
+def test_a_plain_site_folder_from_before_is_taken_over(tmp_path):
+    (tmp_path / "site" / "a").mkdir(parents=True)
+    (tmp_path / "site" / "a" / "index.html").write_bytes(b"A")
+    publish(tmp_path, {"index.html": b"new", "a/index.html": b"A"})
+    assert (tmp_path / "site").is_symlink()
+    assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A"}
+
+
+def test_unchanged_files_are_hard_links_not_copies(tmp_path):
+    big = b"x" * 10_000
+    publish(tmp_path, {"index.html": b"1", "big.html": big})
+    fps = {"index.html": content_hash(b"2"), "big.html": content_hash(big)}
+    trees.publish(tmp_path / "site", {"index.html": b"2"}, fps, tmp_path / ".digest")  # big kept
+    a, b = trees.trees(tmp_path / "site", tmp_path / ".digest")
+    assert (a / "big.html").stat().st_ino == (b / "big.html").stat().st_ino
