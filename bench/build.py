@@ -58,7 +58,8 @@ def corpus(work: Path, n: int, search: bool) -> Path:
 
 def edit_one(site: Path, k: int) -> Path:
     """Change one article's front-matter (an editor's note) and return its path."""
-    path = sorted((site / "content").glob("*.md"))[k]
+    files = sorted((site / "content").glob("*.md"))
+    path = files[k % len(files)]
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("\n---\n", f"\nnote: Checked by the desk ({k}).\n---\n", 1),
                     encoding="utf-8")

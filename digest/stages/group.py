@@ -30,7 +30,8 @@ def form_stories(articles: Sequence[Article], known: Mapping[str, str],
     taken = {a.story for a in articles if a.story}  # explicit ids are reserved first
     old = set(known.values())
     for ids in groups:
-        members = sorted((by_id[i] for i in ids), key=lambda a: (sort_key(a.published), a.id))
+        members = sorted((by_id[i] for i in ids),  # dated first, earliest first
+                         key=lambda a: (a.published is None, sort_key(a.published), a.id))
         sid = _story_id(members, known, taken, old)
         taken.add(sid)
         stories.append(Story(
