@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
-from digest.analyze.sentences import split_sentences
+from digest.analyze.prepare import Prepared
 from digest.models import Article, Figure, FigureValue
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,11 @@ _NUMBER = re.compile(
     rf"(?:\s+(?:million|billion|thousand))?|{_VAGUE}|"
     + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + r")(?P<pct>\s?%)?(?![\w-]|[.,]\d)",
     re.IGNORECASE)
+_YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+_MONTH_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s*$")
+_MONTH_AFTER = re.compile(rf"\s*(?:st|nd|rd|th)?\s*(?:of\s+)?(?:{_MONTHS})\b")
+_OF_FROM = re.compile(r"\s+(?:of|from)\s+((?:[A-Z][\w-]*\s*){1,3}|[a-z]+(?<!ing)\b)")
+_BACK = re.compile(r"\s+(?:of (?:them|these|those)|by|in|to|more|already|are|were)\b|\s*[,.;]")
 _TOKEN = re.compile(r"[A-Za-z][\w’'-]*|[^\w\s]")
 _UNITS = frozenset("""people dead killed wounded injured missing displaced civilians children
 personnel staff police percent per cent km kilometres kilometers miles tonnes tons""".split())
@@ -70,9 +75,12 @@ class _Figure:
     context: str
 
 
-def extract_figures(articles: Sequence[Article]) -> tuple[Figure, ...]:
+def extract_figures(articles: Sequence[Article],
+                    prepared: Prepared | None = None) -> tuple[Figure, ...]:
     """Return figures grouped by what they count, conflicts first."""
-    found = [f for i, a in enumerate(articles) for f in _article_figures(i, a.text)]
+    prepared = Prepared() if prepared is None else prepared
+    found = [f for i, a in enumerate(articles)
+             for f in _article_figures(i, a.text, prepared.sentences(a.text))]
     groups: list[list[_Figure]] = []
     for f in found:
         home = _home(f, groups)
@@ -85,10 +93,11 @@ def extract_figures(articles: Sequence[Article]) -> tuple[Figure, ...]:
                                                  f.what)))
 
 
-def _article_figures(index: int, text: str) -> list[_Figure]:
-    """Return the figures of one article, sentence by sentence."""
+def _article_figures(index: int, text: str,
+                     sentences: Sequence[tuple[int, int]]) -> list[_Figure]:
+    """Return the figures of one article, sentence by sentence (`sentences`: their spans)."""
     out: list[_Figure] = []
-    for s_start, s_end in split_sentences(text):
+    for s_start, s_end in sentences:
         previous: _Figure | None = None
         for m in _NUMBER.finditer(text, s_start, s_end):
             f = _read(index, text, m, s_start, s_end, previous)
@@ -119,12 +128,11 @@ def _read(index: int, text: str, m: re.Match, s_start: int, s_end: int,
 def _is_date_or_year(text: str, m: re.Match) -> bool:
     """True for "2024", "Oct. 31", "30 October" and "November 1, 2024"."""
     n = m.group("n")
-    if re.fullmatch(r"1[5-9]\d\d|20\d\d", n):
+    if _YEAR.fullmatch(n):
         return True
     before = text[max(0, m.start() - 12):m.start()].lower()
     after = text[m.end():m.end() + 12].lower()
-    return bool(re.search(rf"\b(?:{_MONTHS})\.?\s*$", before)
-                or re.match(rf"\s*(?:st|nd|rd|th)?\s*(?:of\s+)?(?:{_MONTHS})\b", after))
+    return bool(_MONTH_BEFORE.search(before) or _MONTH_AFTER.match(after))
 
 
 def _unit_of(text: str, m: re.Match, limit: int) -> tuple[str, str, int]:
@@ -158,8 +166,7 @@ def _unit(text: str, pos: int, limit: int) -> tuple[str, str, int]:
         qualifier.append(word)
     if not unit:
         return "", "", pos
-    extra = re.match(r"\s+(?:of|from)\s+((?:[A-Z][\w-]*\s*){1,3}|[a-z]+(?<!ing)\b)",
-                     text[end:limit])
+    extra = _OF_FROM.match(text[end:limit])
     if extra:
         qualifier.append(extra.group(1).strip())
         end += extra.end()
@@ -175,8 +182,7 @@ def _is_unit(low: str) -> bool:
 
 def _points_back(text: str, pos: int, limit: int) -> bool:
     """True for "8,000 of them" or "deploy 10,000 by December": the unit said just before."""
-    return bool(re.match(r"\s+(?:of (?:them|these|those)|by|in|to|more|already|are|were)\b",
-                         text[pos:limit]) or re.match(r"\s*[,.;]", text[pos:limit]))
+    return bool(_BACK.match(text[pos:limit]))
 
 
 def _places(rest: str) -> tuple[tuple[str, ...], bool]:

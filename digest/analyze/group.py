@@ -60,7 +60,8 @@ def cluster(articles: Sequence[Article]) -> list[list[int]]:
     if not articles:
         return []
     memo: dict[str, str] = {}  # word -> stem, for this call only
-    vectors = vectorise([features(a, memo) for a in articles])
+    runs: dict[str, list[str]] = {}  # capitalised run -> name tokens, for this call only
+    vectors = vectorise([features(a, memo, runs) for a in articles])
     days = [_day_number(a.published) for a in articles]
     edges = similarities(vectors, days)
     edges = with_shared_neighbours(edges, len(articles))
@@ -68,10 +69,13 @@ def cluster(articles: Sequence[Article]) -> list[list[int]]:
     return average_link(edges, len(articles), THRESHOLD)
 
 
-def features(article: Article, memo: dict[str, str] | None = None) -> dict[str, list[str]]:
-    """Return the tokens of each feature block of one article."""
+def features(article: Article, memo: dict[str, str] | None = None,
+             runs: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """Return the tokens of each feature block of one article; `memo` and `runs` cache
+    stems and name tokens across calls."""
     body = f"{article.title}\n{article.text}" if article.title.strip() else article.text
-    return {"words": word_stems(body, memo), "names": entities(body), "numbers": numbers(body),
+    return {"words": word_stems(body, memo), "names": entities(body, runs),
+            "numbers": numbers(body),
             "title": word_stems(title_line(article.title, article.text), memo)}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 # Words that come before a name but are not part of it ("U.S. Secretary of State").
@@ -29,6 +29,7 @@ _DIRECTIONS = frozenset("north south east west".split())
 _CAP_WORD = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*"
 NAME = re.compile(rf"{_CAP_WORD}(?:[ \u00a0]+{_CAP_WORD}){{0,4}}")
 _POSSESSIVE = re.compile(r"[’']s?$")
+_POSSESSIVE_AFTER = re.compile(r"[’']s\b")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,35 @@ class Person:
     key: str
     display: str
     forms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class NameMemo:
+    """Memoised `fold` and `clean_name` results, for one analyze call."""
+
+    folds: dict[str, str] = field(default_factory=dict)
+    clean: dict[str, str] = field(default_factory=dict)
+
+    def fold(self, token: str) -> str:
+        """Return `fold(token)`, memoised."""
+        f = self.folds.get(token)
+        if f is None:
+            f = self.folds[token] = fold(token)
+        return f
+
+    def clean_name(self, phrase: str) -> str:
+        """Return `clean_name(phrase)`, memoised."""
+        c = self.clean.get(phrase)
+        if c is None:
+            c = self.clean[phrase] = clean_name(phrase)
+        return c
+
+    def name_key(self, name: str) -> str:
+        """Return `name_key(name)` using the memoised folds."""
+        tokens = name.split()
+        if len(tokens) >= 2:
+            return f"{self.fold(tokens[0])} {self.fold(tokens[-1])}"
+        return self.fold(tokens[0]) if tokens else ""
 
 
 def fold(token: str) -> str:
@@ -162,18 +192,20 @@ def titled_names(text: str) -> list[tuple[str, frozenset[str]]]:
     return found
 
 
-def mentions(text: str, keys: dict[str, str]) -> list[tuple[int, str]]:
+def mentions(text: str, keys: dict[str, str],
+             memo: NameMemo | None = None) -> list[tuple[int, str]]:
     """Return (offset, person key) of every non-possessive mention; `keys` from aliases()."""
+    memo = NameMemo() if memo is None else memo
     out = []
     for m in NAME.finditer(text):
-        if re.match(r"[’']s\b", text[m.end():m.end() + 3]):
+        if _POSSESSIVE_AFTER.match(text, m.end(), m.end() + 3):
             continue  # "Putin’s leadership": not the subject of what follows
-        full = clean_name(m.group(0))
-        if full and name_key(full) in keys:
-            out.append((m.start(), keys[name_key(full)]))
+        full = memo.clean_name(m.group(0))
+        if full and memo.name_key(full) in keys:
+            out.append((m.start(), keys[memo.name_key(full)]))
             continue
         for token in reversed(m.group(0).split()):
-            if fold(token) in keys and token.lower() not in _NOT_PERSON:
-                out.append((m.start(), keys[fold(token)]))
+            if memo.fold(token) in keys and token.lower() not in _NOT_PERSON:
+                out.append((m.start(), keys[memo.fold(token)]))
                 break
     return out

@@ -1,29 +1,28 @@
 """What each source shares with the others: sentences also carried elsewhere, and its own."""
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Sequence
 
-from digest.analyze.sentences import split_sentences
-from digest.analyze.similarity import content_stems, cosine, idf, tfidf
+import numpy as np
+
+from digest.analyze.prepare import Prepared
+from digest.analyze.similarity import (MARGIN, STOPWORDS, cosine, idf, pair_products, tfidf,
+                                       tfidf_entries)
 from digest.analyze.summarize import CITE_SHARED, CITE_SIMILARITY
 from digest.models import Article, Citation, SourceCoverage
 
 MIN_TERMS = 3  # sentences with fewer content words (labels, fragments) are not counted
 
 
-def source_coverage(members: Sequence[Article]) -> tuple[SourceCoverage, ...]:
+def source_coverage(members: Sequence[Article],
+                    prepared: Prepared | None = None) -> tuple[SourceCoverage, ...]:
     """Return, per article, how many of its sentences another source also carries."""
-    sents = [(i, s, e, content_stems(a.text[s:e]))
-             for i, a in enumerate(members) for s, e in split_sentences(a.text)]
+    prepared = Prepared() if prepared is None else prepared
+    stem = prepared.lexicon.stem
+    sents = [(i, s, e, [stem(w) for w in prepared.words(a.text, s, e) if w not in STOPWORDS])
+             for i, a in enumerate(members) for s, e in prepared.sentences(a.text)]
     sents = [x for x in sents if len(set(x[3])) >= MIN_TERMS]
-    weights = idf(x[3] for x in sents)
-    vectors = [tfidf(x[3], weights) for x in sents]
-    index: dict[str, list[int]] = defaultdict(list)
-    for n, x in enumerate(sents):
-        for t in set(x[3]):
-            index[t].append(n)
-    shared = [_is_shared(n, sents, vectors, index) for n in range(len(sents))]
+    shared = _shared(sents, idf(x[3] for x in sents))
     out = []
     for i, a in enumerate(members):
         mine = [n for n, x in enumerate(sents) if x[0] == i]
@@ -32,14 +31,32 @@ def source_coverage(members: Sequence[Article]) -> tuple[SourceCoverage, ...]:
     return tuple(out)
 
 
-def _is_shared(n: int, sents: list, vectors: list, index: dict[str, list[int]]) -> bool:
-    """True when another article has a sentence close enough to sentence `n` to carry it."""
-    art, terms = sents[n][0], set(sents[n][3])
-    counts: dict[int, int] = defaultdict(int)
-    for t in terms:
-        for m in index[t]:
-            if sents[m][0] != art:
-                counts[m] += 1
-    need = min(CITE_SHARED, len(terms))
-    return any(c >= need and cosine(vectors[n], vectors[m]) >= CITE_SIMILARITY
-               for m, c in counts.items())
+def _shared(sents: list, weights: dict[str, float]) -> list[bool]:
+    """Return, per sentence, whether another article has a sentence close enough to carry it.
+
+    A sentence is carried by one that shares min(CITE_SHARED, its terms) distinct terms and
+    whose TF-IDF cosine reaches CITE_SIMILARITY; all pairs are scored at once, and `cosine`
+    settles the pairs within MARGIN of the threshold.
+    """
+    n = len(sents)
+    doc, term, value = tfidf_entries([x[3] for x in sents], weights)
+    dots, counts = pair_products(doc, term, value, n)
+    article = np.array([x[0] for x in sents], dtype=np.int64)
+    need = np.minimum(CITE_SHARED, np.bincount(doc, minlength=n))
+    candidate = (counts >= need[:, None]) & (article[:, None] != article[None, :])
+    shared = (candidate & (dots >= CITE_SIMILARITY + MARGIN)).any(axis=1)
+    close = candidate & (np.abs(dots - CITE_SIMILARITY) < MARGIN) & ~shared[:, None]
+    vectors: dict[int, dict[str, float]] = {}
+    for i, j in zip(*np.nonzero(close)):
+        if not shared[i] and cosine(_vector(i, sents, weights, vectors),
+                                    _vector(j, sents, weights, vectors)) >= CITE_SIMILARITY:
+            shared[i] = True
+    return shared.tolist()
+
+
+def _vector(i: int, sents: list, weights: dict[str, float],
+            memo: dict[int, dict[str, float]]) -> dict[str, float]:
+    """Return the TF-IDF vector of sentence `i`, memoised in `memo`."""
+    if i not in memo:
+        memo[i] = tfidf(sents[i][3], weights)
+    return memo[i]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from digest.analyze import names
-from digest.analyze.sentences import split_sentences
+from digest.analyze.prepare import Prepared
 from digest.analyze.similarity import STOPWORDS, stem, words
 from digest.models import Article, Quote, QuoteVariant
 
@@ -90,9 +90,11 @@ class _People:
 _UNKNOWN = "?"  # attributed, but to a group or to no one we can name: not shown
 
 
-def extract_quotes(articles: Sequence[Article]) -> tuple[Quote, ...]:
+def extract_quotes(articles: Sequence[Article],
+                   prepared: Prepared | None = None) -> tuple[Quote, ...]:
     """Return the story's direct quotes grouped by statement, most-cited first."""
-    titled = [t for a in articles for t in names.titled_names(a.text)]
+    prepared = Prepared() if prepared is None else prepared
+    titled = [t for a in articles for t in prepared.titled_names(a.text)]
     people = names.build_people([n for n, _ in titled] + _speaker_names(articles))
     alias = names.aliases(people)
     titles: dict[str, frozenset[str]] = {}
@@ -101,10 +103,11 @@ def extract_quotes(articles: Sequence[Article]) -> tuple[Quote, ...]:
         titles[key] = titles.get(key, frozenset()) | words_
     found = []
     for i, a in enumerate(articles):
-        spots = names.mentions(a.text, alias)
+        spots = names.mentions(a.text, alias, prepared.lexicon.people)
         ctx = _People(alias, titles, spots, _main_subject(spots))
         found += _article_quotes(i, a.text, ctx)
-    groups = _group(found, articles, _rarity(articles))
+    memo = prepared.lexicon.quote_words
+    groups = _group(found, articles, _rarity(articles, prepared), memo)
     quotes = [_quote(g, articles, people) for g in groups]
     index = {a.id: i for i, a in enumerate(articles)}
     return tuple(sorted(quotes, key=lambda q: _order(q, articles, index)))
@@ -272,22 +275,44 @@ def _unattributed(text: str, start: int, previous: tuple[int, str] | None, ctx: 
     return ctx.main
 
 
-def content(text: str, table: dict[str, str] | None = None) -> frozenset[str]:
-    """Return the content stems of `text`, synonyms folded to one stem."""
+def content(text: str, table: dict[str, str] | None = None,
+            memo: dict[str, str | None] | None = None) -> frozenset[str]:
+    """Return the content stems of `text`, synonyms folded to one stem.
+
+    `memo` (word -> stem or None) caches per-word results; only use it with the default table.
+    """
     table = _synonym_table() if table is None else table
+    return _content_of(words(text), table, {} if memo is None else memo)
+
+
+def _content_of(ws: Sequence[str], table: dict[str, str],
+                memo: dict[str, str | None]) -> frozenset[str]:
+    """Return `content` of a text from its words."""
     out = set()
-    for w in words(text):
-        if w in STOPWORDS and w not in table:
-            continue
-        s = _root(w)
-        out.add(table.get(w, table.get(s, s)))
-    return frozenset(out - {_root(w) for w in STOPWORDS})
+    for w in ws:
+        if w not in memo:
+            memo[w] = _content_word(w, table)
+        out.add(memo[w])
+    out.discard(None)
+    return frozenset(out)
+
+
+def _content_word(w: str, table: dict[str, str]) -> str | None:
+    """Return the folded stem `w` contributes to `content`, or None for stopwords."""
+    if w in STOPWORDS and w not in table:
+        return None
+    s = _root(w)
+    s = table.get(w, table.get(s, s))
+    return None if s in _STOP_ROOTS else s
 
 
 def _root(word: str) -> str:
     """Return the stem of `word` without a final e, so "provide" and "providing" meet."""
     s = stem(word)
     return s[:-1] if len(s) > 4 and s.endswith("e") else s
+
+
+_STOP_ROOTS = frozenset(_root(w) for w in STOPWORDS)  # dropped from every content set
 
 
 def _synonym_table() -> dict[str, str]:
@@ -300,15 +325,17 @@ def _synonym_table() -> dict[str, str]:
     return table
 
 
-def _rarity(articles: Sequence[Article]) -> dict[str, float]:
+def _rarity(articles: Sequence[Article], prepared: Prepared | None = None) -> dict[str, float]:
     """Return stem -> log(N / sentences holding it) over all sentences of the story."""
+    prepared = Prepared() if prepared is None else prepared
     table = _synonym_table()
+    memo = prepared.lexicon.quote_words
     df: dict[str, int] = {}
     n = 0
     for a in articles:
-        for start, end in split_sentences(a.text):
+        for start, end in prepared.sentences(a.text):
             n += 1
-            for t in content(a.text[start:end], table):
+            for t in _content_of(prepared.words(a.text, start, end), table, memo):
                 df[t] = df.get(t, 0) + 1
     return {t: math.log((n + 1) / (c + 1)) for t, c in df.items()}
 
@@ -321,14 +348,14 @@ def similarity(a: frozenset[str], b: frozenset[str], weights: dict[str, float]) 
     return mass(a & b) / smaller if smaller > 0 else 0.0
 
 
-def _group(found: list[_Found], articles: Sequence[Article],
-           weights: dict[str, float]) -> list[list[_Found]]:
+def _group(found: list[_Found], articles: Sequence[Article], weights: dict[str, float],
+           memo: dict[str, str | None] | None = None) -> list[list[_Found]]:
     """Return quotes grouped by statement: same speaker, overlapping content, one per article."""
     groups: list[list[_Found]] = []
     stems: list[frozenset[str]] = []
     table = _synonym_table()
     for q in found:
-        mine = content(articles[q.article].text[q.start:q.end], table)
+        mine = content(articles[q.article].text[q.start:q.end], table, memo)
         best = _best_group(q, mine, groups, stems, weights)
         if best < 0:
             groups.append([q])

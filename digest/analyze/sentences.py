@@ -13,6 +13,8 @@ _ABBREV = {
 # A sentence ends at terminal punctuation before a space, at a line break, or where
 # scraping lost the space ("grows.Through": a lower-case word, a stop, a capitalised word).
 _END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z])|\n\s*\n|\n""")
+_LAST_WORD = re.compile(r"([\w.]+)$")
+_NEXT_CHAR = re.compile(r"\s+([^\s])")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -32,7 +34,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the full stop at `dot` closes an abbreviation or an initial."""
     if text[dot] != ".":
         return False
-    word = re.search(r"([\w.]+)$", text[max(0, dot - 12):dot])
+    word = _LAST_WORD.search(text[max(0, dot - 12):dot])
     if not word:
         return False
     w = word.group(1).lower()
@@ -43,7 +45,7 @@ def _lowercase_follows(text: str, end: int) -> bool:
     """True when the next word starts in lower case, so the sentence goes on."""
     if end < len(text) and text[end - 1] == "\n":
         return False
-    m = re.match(r"\s+([^\s])", text[end:end + 8])
+    m = _NEXT_CHAR.match(text[end:end + 8])
     return bool(m and m.group(1).islower())
 
 

@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 STOPWORDS = frozenset("""
@@ -83,3 +85,40 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+# Vectorised cosines are summed in another order than `cosine`: they decide only when
+# further than this from a threshold, and `cosine` decides the rest, so results match.
+MARGIN = 1e-9
+
+
+def tfidf_entries(docs: Sequence[Sequence[str]], weights: Mapping[str, float]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (doc, term id, value) of the `tfidf` vectors of `docs`, sorted by doc then term."""
+    vocab: dict[str, int] = {}
+    ids = [vocab.setdefault(t, len(vocab)) for tokens in docs for t in tokens]
+    size = max(len(vocab), 1)
+    doc = np.repeat(np.arange(len(docs), dtype=np.int64), [len(tokens) for tokens in docs])
+    codes, counts = np.unique(doc * size + np.array(ids, dtype=np.int64), return_counts=True)
+    d, term = codes // size, codes % size
+    value = counts * np.array([weights.get(t, 1.0) for t in vocab] or [1.0])[term]
+    norm = np.sqrt(np.bincount(d, value * value, minlength=len(docs)))
+    return d, term, value / norm[d] if len(d) else value
+
+
+def pair_products(doc: np.ndarray, term: np.ndarray, value: np.ndarray,
+                  n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return n x n matrices of (approximate) dot products and of shared distinct terms."""
+    if not len(doc):
+        return np.zeros((n, n)), np.zeros((n, n), dtype=np.int64)
+    order = np.argsort(term, kind="stable")
+    doc, term, value = doc[order], term[order], value[order]
+    sizes = np.bincount(term)
+    size = sizes[term]  # per entry: how many entries share its term
+    start = (np.cumsum(sizes) - sizes)[term]
+    left = np.repeat(np.arange(len(doc)), size)
+    right = np.repeat(start, size) + np.arange(len(left)) - np.repeat(np.cumsum(size) - size, size)
+    code = doc[left] * n + doc[right]
+    dots = np.bincount(code, value[left] * value[right], minlength=n * n).reshape(n, n)
+    shared = np.bincount(code, minlength=n * n).reshape(n, n)
+    return dots, shared

@@ -20,13 +20,15 @@ from __future__ import annotations
 import heapq
 import logging
 import re
-from collections import defaultdict
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Sequence
 
-from digest.analyze.sentences import split_sentences
-from digest.analyze.similarity import (STOPWORDS, containment, cosine, idf, shingles,
-                                       stem, tfidf, words)
+import numpy as np
+
+from digest.analyze.prepare import Prepared
+from digest.analyze.similarity import (MARGIN, STOPWORDS, containment, cosine, idf, tfidf,
+                                       tfidf_entries)
 from digest.models import Article, Citation, SummarySentence
 
 log = logging.getLogger(__name__)
@@ -84,29 +86,30 @@ class _Sentence:
     citable: bool  # may be cited as support: a complete sentence, not page furniture
 
 
-def summarize(articles: Sequence[Article], max_words: int = 120) -> tuple[SummarySentence, ...]:
+def summarize(articles: Sequence[Article], max_words: int = 120,
+              prepared: Prepared | None = None) -> tuple[SummarySentence, ...]:
     """Return verbatim, cited sentences that summarise `articles` within `max_words`."""
     articles = sorted(articles, key=_chronological)
     if not articles:
         return ()
-    stems: dict[str, str] = {}
-    sentences = [s for i, a in enumerate(articles) for s in _sentences(i, a.text, stems)]
-    groups = _copy_groups(articles)
+    prepared = Prepared() if prepared is None else prepared
+    sentences = [s for i, a in enumerate(articles) for s in _sentences(i, a.text, prepared)]
+    groups = _copy_groups(articles, prepared)
     article_weights = _article_weights(articles)
-    titles = [t for i, a in enumerate(articles) for t in _sentences(i, a.title, stems)[:1]]
+    titles = [t for i, a in enumerate(articles) for t in _sentences(i, a.title, prepared)[:1]]
     weights = _concept_weights(sentences + titles, groups, article_weights)  # headlines count as leads
     top = max(article_weights)
     pool = [s for s in sentences if s.eligible and article_weights[s.article] >= STUB_RATIO * top]
     chosen = _select(pool, weights, max_words)
     chosen.sort(key=lambda s: (s.position, s.article))
     log.debug("summary: %d of %d sentences, %d sources", len(chosen), len(sentences), len(set(groups)))
-    vectors = _vectors(sentences)
+    vectors = _Vectors(sentences)
     return tuple(_cite(s, sentences, vectors, articles) for s in chosen)
 
 
-def independent_sources(articles: Sequence[Article]) -> int:
+def independent_sources(articles: Sequence[Article], prepared: Prepared | None = None) -> int:
     """Return the number of articles left after collapsing copies of one text."""
-    return len(set(_copy_groups(sorted(articles, key=_chronological))))
+    return len(set(_copy_groups(sorted(articles, key=_chronological), prepared)))
 
 
 def _chronological(article: Article) -> tuple[bool, str, str]:
@@ -114,9 +117,10 @@ def _chronological(article: Article) -> tuple[bool, str, str]:
     return (article.published is None, str(article.published or ""), article.id)
 
 
-def _copy_groups(articles: Sequence[Article]) -> list[int]:
+def _copy_groups(articles: Sequence[Article], prepared: Prepared | None = None) -> list[int]:
     """Return, per article, the index of the first article whose text it copies."""
-    sets = [shingles(a.text) for a in articles]
+    prepared = Prepared() if prepared is None else prepared
+    sets = [prepared.shingles(a.text) for a in articles]
     groups = list(range(len(articles)))
     for i in range(len(articles)):
         for j in range(i):
@@ -126,30 +130,33 @@ def _copy_groups(articles: Sequence[Article]) -> list[int]:
     return groups
 
 
-def _sentences(index: int, text: str, stems: dict[str, str]) -> list[_Sentence]:
-    """Return the analysed sentences of one article; `stems` memoises stemming."""
+def _sentences(index: int, text: str, prepared: Prepared) -> list[_Sentence]:
+    """Return the analysed sentences of one article."""
+    lexicon = prepared.lexicon
+    stems = lexicon.stems
     out = []
-    for position, (start, end) in enumerate(split_sentences(text)[:MAX_SENTENCES]):
+    for position, (start, end) in enumerate(prepared.sentences(text)[:MAX_SENTENCES]):
         dateline = _DATELINE.match(text, start, end)
         if dateline and position < 3:
             start = dateline.end()
         sentence = text[start:end]
-        ws = words(sentence)
-        st = [stems.get(w) or stems.setdefault(w, stem(w)) for w in ws]
+        ws = prepared.words(text, start, end)
+        st = [stems[w] if w in stems else lexicon.stem(w) for w in ws]
+        stop = [w in STOPWORDS for w in ws]
         statement = _is_statement(sentence, ws)
         out.append(_Sentence(
             article=index, position=position, start=start, end=end, words=len(sentence.split()),
-            concepts=frozenset(_bigrams(ws, st)),
-            terms=tuple(t[:PREFIX] for w, t in zip(ws, st) if w not in STOPWORDS),
+            concepts=frozenset(_bigrams(st, stop)),
+            terms=tuple(t[:PREFIX] for t, s in zip(st, stop) if not s),
             eligible=statement and not _CREDIT.match(text, end) and _stands_alone(sentence, ws),
             citable=statement))
     return out
 
 
-def _bigrams(ws: list[str], st: list[str]) -> list[tuple[str, str]]:
-    """Return the stem bigrams of a sentence that are not made of two stopwords."""
-    return [(st[k], st[k + 1]) for k in range(len(ws) - 1)
-            if not (ws[k] in STOPWORDS and ws[k + 1] in STOPWORDS)]
+def _bigrams(st: list[str], stop: list[bool]) -> list[tuple[str, str]]:
+    """Return the stem bigrams of a sentence (stems `st`; `stop`: is the word a stopword)
+    that are not made of two stopwords."""
+    return [(a, b) for a, b, x, y in zip(st, st[1:], stop, stop[1:]) if not (x and y)]
 
 
 def _stands_alone(sentence: str, ws: list[str]) -> bool:
@@ -193,13 +200,16 @@ def _article_weights(articles: Sequence[Article]) -> list[float]:
 def _concept_weights(sentences: Sequence[_Sentence], groups: list[int],
                      article_weights: list[float]) -> dict[tuple[str, ...], float]:
     """Return the weight of each concept: sources using it, earlier uses counting more."""
-    best: dict[tuple[str, ...], dict[int, float]] = defaultdict(dict)
+    best: dict[tuple[str, ...], dict[int, float]] = {}
     for s in sentences:
         g = groups[s.article]
         w = article_weights[g] / (1.0 + POSITION_DECAY * s.position)
         for c in s.concepts:
-            if w > best[c].get(g, 0.0):
-                best[c][g] = w
+            by = best.get(c)
+            if by is None:
+                best[c] = {g: w} if w > 0.0 else {}
+            elif w > by.get(g, 0.0):
+                by[g] = w
     return {c: sum(by.values()) ** SOURCE_POWER for c, by in best.items()}
 
 
@@ -238,13 +248,33 @@ def _value(s: _Sentence, weights: dict[tuple[str, ...], float], covered: set) ->
 
 def _gain(s: _Sentence, weights: dict[tuple[str, ...], float], covered: set) -> float:
     """Return the weight of the concepts `s` would add."""
-    return sum(weights.get(c, 0.0) for c in s.concepts - covered)
+    return sum(map(weights.get, s.concepts - covered, repeat(0.0)))
 
 
-def _vectors(sentences: Sequence[_Sentence]) -> list[dict[str, float]]:
-    """Return a TF-IDF vector per sentence, sentences acting as documents."""
-    weights = idf(s.terms for s in sentences)
-    return [tfidf(s.terms, weights) for s in sentences]
+class _Vectors:
+    """TF-IDF vectors of the sentences (sentences acting as documents), built when asked,
+    with vectorised approximate cosines to narrow the candidates of a citation."""
+
+    def __init__(self, sentences: Sequence[_Sentence]) -> None:
+        self.sentences = sentences
+        self.weights = idf(s.terms for s in sentences)
+        self.doc, self.term, self.value = tfidf_entries([s.terms for s in sentences], self.weights)
+        self.bounds = np.searchsorted(self.doc, np.arange(len(sentences) + 1))
+        self.exact: dict[int, dict[str, float]] = {}
+
+    def vector(self, k: int) -> dict[str, float]:
+        """Return the exact TF-IDF vector of sentence `k` (as `tfidf` makes it)."""
+        if k not in self.exact:
+            self.exact[k] = tfidf(self.sentences[k].terms, self.weights)
+        return self.exact[k]
+
+    def near(self, k: int, floor: float) -> np.ndarray:
+        """Return the sentences whose cosine with sentence `k` may reach `floor`, in order."""
+        lo, hi = self.bounds[k], self.bounds[k + 1]
+        dense = np.zeros(int(self.term.max()) + 1 if len(self.term) else 0)
+        dense[self.term[lo:hi]] = self.value[lo:hi]
+        dots = np.bincount(self.doc, self.value * dense[self.term], minlength=len(self.sentences))
+        return np.flatnonzero(dots >= floor - MARGIN)
 
 
 def _shares(a: _Sentence, b: _Sentence) -> bool:
@@ -253,15 +283,17 @@ def _shares(a: _Sentence, b: _Sentence) -> bool:
     return shared >= min(CITE_SHARED, len(set(a.terms)), len(set(b.terms)))
 
 
-def _cite(s: _Sentence, sentences: Sequence[_Sentence], vectors: list[dict[str, float]],
+def _cite(s: _Sentence, sentences: Sequence[_Sentence], vectors: _Vectors,
           articles: Sequence[Article]) -> SummarySentence:
     """Return `s` with its own span and the closest paraphrase in each other article."""
-    own = next(v for t, v in zip(sentences, vectors) if t is s)
+    k = next(n for n, t in enumerate(sentences) if t is s)
+    own = vectors.vector(k)
     best: dict[int, tuple[float, _Sentence]] = {}
-    for t, vec in zip(sentences, vectors):
+    for n in vectors.near(k, CITE_SIMILARITY).tolist():
+        t = sentences[n]
         if t.article == s.article or not t.citable:
             continue
-        sim = cosine(own, vec)
+        sim = cosine(own, vectors.vector(n))
         if sim >= CITE_SIMILARITY and sim > best.get(t.article, (0.0, None))[0] and _shares(s, t):
             best[t.article] = (sim, t)
     cites = [Citation(articles[s.article].id, s.start, s.end)]

@@ -10,18 +10,29 @@ _CAPS = re.compile(r"[A-Z][\w&.'’-]*(?:[ \t]+[A-Z][\w&.'’-]*)*")
 # Numbers with what is glued to them: "6.1", "52-3", "MS08-078", "90-day", "2013".
 _NUMBER = re.compile(r"\b\w*\d[\w.,:/-]*")
 _TRAIL = ".,:;/-'’"
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
-def entities(text: str) -> list[str]:
-    """Return lower-cased capitalised words and multi-word names of `text`, stopwords dropped."""
+def entities(text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+    """Return lower-cased capitalised words and multi-word names of `text`, stopwords dropped.
+
+    `memo` caches the tokens of each capitalised run across calls.
+    """
+    memo = {} if memo is None else memo
     out: list[str] = []
-    for match in _CAPS.finditer(text):
-        parts = [w.strip(_TRAIL) for w in match.group().split()]
-        parts = [_base(w) for w in parts if w and w.lower() not in STOPWORDS]
-        out.extend(parts)
-        if len(parts) > 1:
-            out.append(" ".join(parts))
+    for run in _CAPS.findall(text):
+        tokens = memo.get(run)
+        if tokens is None:
+            tokens = memo[run] = _run_tokens(run)
+        out.extend(tokens)
     return out
+
+
+def _run_tokens(run: str) -> list[str]:
+    """Return the tokens one capitalised run adds: its words, then the whole name if several."""
+    parts = [w.strip(_TRAIL) for w in run.split()]
+    parts = [_base(w) for w in parts if w and w.lower() not in STOPWORDS]
+    return parts + [" ".join(parts)] if len(parts) > 1 else parts
 
 
 def _base(word: str) -> str:
@@ -33,10 +44,13 @@ def _base(word: str) -> str:
 def numbers(text: str) -> list[str]:
     """Return the number-like tokens of `text` ("6.1", "52-3", "2013"), thousands commas removed."""
     out = []
-    for match in _NUMBER.finditer(text):
-        token = match.group().strip(_TRAIL).lower()
-        out.append(re.sub(r"(?<=\d),(?=\d{3})", "", token))
-    return [t for t in out if t]
+    for token in _NUMBER.findall(text):
+        token = token.strip(_TRAIL).lower()
+        if "," in token:
+            token = _THOUSANDS.sub("", token)
+        if token:
+            out.append(token)
+    return out
 
 
 def title_line(title: str, text: str) -> str:
@@ -49,10 +63,7 @@ def title_line(title: str, text: str) -> str:
 def word_stems(text: str, memo: dict[str, str] | None = None) -> list[str]:
     """Return the content stems of `text` (stopwords removed); `memo` caches stems across calls."""
     memo = {} if memo is None else memo
-    out = []
-    for w in words(text):
-        if w not in STOPWORDS:
-            if w not in memo:
-                memo[w] = stem(w)
-            out.append(memo[w])
-    return out
+    content = [w for w in words(text) if w not in STOPWORDS]
+    for w in set(content).difference(memo):
+        memo[w] = stem(w)
+    return [memo[w] for w in content]

@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Sequence
 
 from digest.analyze import names
-from digest.analyze.sentences import split_sentences
-from digest.analyze.similarity import STOPWORDS, stem, words
+from digest.analyze.prepare import Lexicon, Prepared
+from digest.analyze.similarity import STOPWORDS, words
 from digest.models import Article, Citation, TimelineEvent
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,16 @@ _PATTERNS = [
     re.compile(r"\b(?P<rel>[Yy]esterday|[Tt]omorrow|[Ll]ast week|[Nn]ext week|"
                r"[Ll]ast month|[Nn]ext month|[Ee]arlier this month|[Tt]his week)\b"),
 ]
+# Every date expression above holds one of these (a month's first letters, "day", "week",
+# "month" or "tomorrow"): sentences without any are skipped unsearched.
+_HINT = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|day|week|month|omorrow")
 _FORWARD = re.compile(r"\b(?:will|plans?|planned|planning|scheduled|expected|set to|going to|"
                       r"aims?|intends?|due|upcoming)\b")
 _SAID = re.compile(r"\b(?:said|says|told|announced|reported|stated|added|wrote)\b")
 _JUNK = re.compile(r"https?://|www\.|pic\.twitter|@\w|©|\|")
+_CUTS = re.compile(r"[;,—–](?!\d)")
+# Month and weekday names and abbreviations: not content words of an event.
+_DATE_WORDS = frozenset(_MONTH_NAMES) | frozenset(_WEEKDAYS) | {m[:3] for m in _MONTH_NAMES}
 
 
 @dataclass(frozen=True)
@@ -62,30 +68,35 @@ class _Event:
     people: frozenset[str]  # keys of the people the clause names
 
 
-def build_timeline(articles: Sequence[Article]) -> tuple[TimelineEvent, ...]:
+def build_timeline(articles: Sequence[Article],
+                   prepared: Prepared | None = None) -> tuple[TimelineEvent, ...]:
     """Return the story's dated events, merged across articles, sorted by date then text."""
-    people = names.build_people(n for a in articles for n, _ in names.titled_names(a.text))
+    prepared = Prepared() if prepared is None else prepared
+    people = names.build_people(n for a in articles for n, _ in prepared.titled_names(a.text))
     alias = names.aliases(people)
-    found = [e for i, a in enumerate(articles) for e in _article_events(i, a, alias)]
+    found = [e for i, a in enumerate(articles) for e in _article_events(i, a, alias, prepared)]
     events = [_merge(c, articles) for c in _clusters(found)]
     return tuple(sorted(events, key=lambda e: (e.date, e.text)))
 
 
-def _article_events(index: int, article: Article, alias: dict[str, str]) -> list[_Event]:
+def _article_events(index: int, article: Article, alias: dict[str, str],
+                    prepared: Prepared) -> list[_Event]:
     """Return one event per dated sentence and date of one article."""
     text = article.text
     published = _day(article.published)
+    lexicon = prepared.lexicon
     out: dict[tuple[str, int], _Event] = {}
-    for s_start, s_end in split_sentences(text):
-        if _is_junk(text[s_start:s_end]):
+    for s_start, s_end in prepared.sentences(text):
+        found = _matches(text, s_start, s_end)  # cheap when undated: test that first
+        if not found or _is_junk(text[s_start:s_end]):
             continue
-        found = _matches(text, s_start, s_end)
         for m in found:
             when = resolve(m, published, _points_forward(text, m, s_start))
             if when:
                 start, end = _clause(text, m.start(), s_start, s_end, len(found) > 1)
-                stems = _stems(text[start:end])
-                who = frozenset(k for _, k in names.mentions(text[start:end], alias))
+                stems = _stems(text[start:end], lexicon)
+                spots = names.mentions(text[start:end], alias, lexicon.people)
+                who = frozenset(k for _, k in spots)
                 out.setdefault((when, start), _Event(index, when, start, end, stems, who))
     return list(out.values())
 
@@ -103,6 +114,8 @@ def _is_junk(sentence: str) -> bool:
 
 def _matches(text: str, start: int, end: int) -> list[re.Match]:
     """Return the date expressions in text[start:end], longest first on overlaps."""
+    if not _HINT.search(text, start, end):
+        return []
     found = [m for p in _PATTERNS for m in p.finditer(text, start, end)]
     found.sort(key=lambda m: (m.start(), -(m.end() - m.start())))
     out: list[re.Match] = []
@@ -194,7 +207,7 @@ def _clause(text: str, pos: int, s_start: int, s_end: int, several: bool) -> tup
     """Return the sentence span holding `pos`, cut to its clause when long or multi-dated."""
     if s_end - s_start <= MAX_TEXT and not several:
         return s_start, s_end
-    cuts = [s_start + m.start() for m in re.finditer(r"[;,—–](?!\d)", text[s_start:s_end])]
+    cuts = [s_start + m.start() for m in _CUTS.finditer(text[s_start:s_end])]
     left = max([c + 1 for c in cuts if c < pos], default=s_start)
     right = min([c for c in cuts if c > pos], default=s_end)
     while left < right and text[left].isspace():
@@ -204,11 +217,10 @@ def _clause(text: str, pos: int, s_start: int, s_end: int, several: bool) -> tup
     return left, right
 
 
-def _stems(text: str) -> frozenset[str]:
+def _stems(text: str, lexicon: Lexicon) -> frozenset[str]:
     """Return content stems without dates, numbers and month or weekday names."""
-    skip = set(_MONTH_NAMES) | set(_WEEKDAYS) | {m[:3] for m in _MONTH_NAMES}
-    return frozenset(stem(w) for w in words(text)
-                     if w not in STOPWORDS and w not in skip and not w.isdigit())
+    return frozenset(lexicon.stem(w) for w in words(text)
+                     if w not in STOPWORDS and w not in _DATE_WORDS and not w.isdigit())
 
 
 def _clusters(events: list[_Event]) -> list[list[_Event]]:

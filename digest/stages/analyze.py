@@ -7,11 +7,11 @@ from typing import Mapping, Sequence
 
 from digest.analyze.figures import extract_figures
 from digest.analyze.overlap import source_coverage
+from digest.analyze.prepare import Lexicon, Prepared, prepare_story
 from digest.analyze.quotes import extract_quotes
 from digest.analyze.summarize import independent_sources, summarize
 from digest.analyze.timeline import build_timeline
 from digest.parallel import map_chunks
-from digest.analyze.sentences import split_sentences
 from digest.cache import Store, fingerprint
 from digest.models import Article, Citation, Story, SummarySentence
 
@@ -25,7 +25,8 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
     done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
     todo = [i for i, d in enumerate(done) if d is None]
     work = [(stories[i], [articles[a] for a in stories[i].articles]) for i in todo]
-    for i, story in zip(todo, map_chunks(_analyze_chunk, max_words, work, chunk=8, min_items=16)):
+    results = map_chunks(_analyze_chunk, (max_words, Lexicon()), work, chunk=8, min_items=16)
+    for i, story in zip(todo, results):
         done[i] = story
     if cache is not None:
         for s, fp, d in zip(stories, fps, done):
@@ -39,24 +40,32 @@ def _inputs(a: Article) -> tuple:
     return (a.id, a.sha256, a.title, repr(a.published), repr(a.updated), a.outlet)
 
 
-def _analyze_chunk(max_words: int, work: Sequence[tuple[Story, list[Article]]]) -> list[Story]:
-    return [analyze_story(story, members, max_words) for story, members in work]
+def _analyze_chunk(shared: tuple[int, Lexicon],
+                   work: Sequence[tuple[Story, list[Article]]]) -> list[Story]:
+    """Return the analysed stories of one chunk; the Lexicon (word memos of this
+    analyze_all call, one copy per worker process) carries over between chunks."""
+    max_words, lexicon = shared
+    return [analyze_story(story, members, max_words, lexicon) for story, members in work]
 
 
-def analyze_story(story: Story, members: Sequence[Article], max_words: int) -> Story:
+def analyze_story(story: Story, members: Sequence[Article], max_words: int,
+                  lexicon: Lexicon | None = None) -> Story:
     """Return one story with summary, quotes, figures, timeline and independent-source count."""
-    summary = summarize(members, max_words) or lead_summary(members, max_words)
+    p = prepare_story(members, lexicon)  # sentences split and words stemmed once, shared
+    summary = summarize(members, max_words, p) or lead_summary(members, max_words, p)
     return replace(story, summary=summary,
-                   quotes=extract_quotes(members), figures=extract_figures(members),
-                   timeline=build_timeline(members), coverage=source_coverage(members),
-                   independent=independent_sources(members))
+                   quotes=extract_quotes(members, p), figures=extract_figures(members, p),
+                   timeline=build_timeline(members, p), coverage=source_coverage(members, p),
+                   independent=independent_sources(members, p))
 
 
-def lead_summary(members: Sequence[Article], max_words: int) -> tuple[SummarySentence, ...]:
+def lead_summary(members: Sequence[Article], max_words: int,
+                 prepared: Prepared | None = None) -> tuple[SummarySentence, ...]:
     """Return the first sentence of the earliest article that has one: the fallback when no
     sentence passes the summariser's stand-alone filters (very short articles)."""
+    prepared = Prepared() if prepared is None else prepared
     for a in members:
-        for start, end in split_sentences(a.text)[:1]:
+        for start, end in prepared.sentences(a.text)[:1]:
             if len(a.text[start:end].split()) <= max_words:
                 return (SummarySentence(a.text[start:end], (Citation(a.id, start, end),)),)
     return ()
