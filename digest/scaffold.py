@@ -54,7 +54,7 @@ ribbon in front of a crowd of about 2,000 people.
 "This bridge joins two halves of our city," the mayor said.
 """
 
-GITIGNORE = "site/\n.digest/\n"
+GITIGNORE = "/site\n.digest/\n"
 
 REQUIREMENTS = """\
 # What the Pages workflow installs. Point this at where your digest comes from:
