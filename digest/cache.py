@@ -21,7 +21,17 @@ from digest.fsutil import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 CACHE_DIR = Path(".digest") / "cache"
-FORMAT = f"digest-cache-2/{__version__}"
+
+
+def _code_hash() -> str:
+    """Return a hash of digest's own source, so a changed analyzer never reuses old results."""
+    h = hashlib.blake2b(digest_size=8)
+    for f in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+FORMAT = f"digest-cache-2/{__version__}/{_code_hash()}"
 SHARDS = 16
 
 

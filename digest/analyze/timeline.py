@@ -74,16 +74,21 @@ def build_timeline(articles: Sequence[Article],
     prepared = Prepared() if prepared is None else prepared
     people = names.build_people(n for a in articles for n, _ in prepared.titled_names(a.text))
     alias = names.aliases(people)
-    found = [e for i, a in enumerate(articles) for e in _article_events(i, a, alias, prepared)]
+    # an undated article's dates resolve against the story's latest known publication day
+    known = [d for d in (_day(a.published) for a in articles) if d is not None]
+    fallback = max(known) if known else None
+    found = [e for i, a in enumerate(articles)
+             for e in _article_events(i, a, alias, prepared, fallback)]
     events = [_merge(c, articles) for c in _clusters(found)]
     return tuple(sorted(events, key=lambda e: (e.date, e.text)))
 
 
 def _article_events(index: int, article: Article, alias: dict[str, str],
-                    prepared: Prepared) -> list[_Event]:
-    """Return one event per dated sentence and date of one article."""
+                    prepared: Prepared, fallback: date | None = None) -> list[_Event]:
+    """Return one event per dated sentence and date of one article (dated by `fallback`
+    when it states no publication date)."""
     text = article.text
-    published = _day(article.published)
+    published = _day(article.published) or fallback
     lexicon = prepared.lexicon
     out: dict[tuple[str, int], _Event] = {}
     for s_start, s_end in prepared.sentences(text):

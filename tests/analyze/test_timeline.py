@@ -63,3 +63,12 @@ def test_until_without_a_future_cue_looks_back():
     text = "The talks lasted until Friday, officials said. The army plans to finish by Friday."
     a = Article(id="a", path="", title="", text=text, published=date(2024, 11, 2))
     assert [e.date for e in build_timeline([a])] == ["2024-11-01", "2024-11-08"]
+
+
+def test_undated_article_resolves_against_the_story_dates():
+    dated = Article(id="d", path="", title="", text="Officials met on Friday in Velden.",
+                    published=date(2024, 11, 1))
+    undated = Article(id="u", path="", title="", published=None,
+                      text="The United States said on October 31 that 8,000 soldiers are there.")
+    dates = {e.date: e.articles for e in build_timeline([dated, undated])}
+    assert dates.get("2024-10-31") == ("u",)
