@@ -1,17 +1,11 @@
 """Quality floor: B-cubed F1 of story grouping on the ECB+ dev articles (evals/grouping.py)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from evalkit import load_eval
 
 
 def _evals():
-    spec = importlib.util.spec_from_file_location("evals_grouping", ROOT / "evals" / "grouping.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_eval("grouping")
 
 
 def test_grouping_bcubed_at_or_above_floor():

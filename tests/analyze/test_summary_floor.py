@@ -1,17 +1,11 @@
 """Quality floor: ROUGE of the summaries on the Multi-News dev clusters (evals/summary.py)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from evalkit import load_eval
 
 
 def _evals():
-    spec = importlib.util.spec_from_file_location("evals_summary", ROOT / "evals" / "summary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_eval("summary")
 
 
 def test_summary_rouge_at_or_above_floor():

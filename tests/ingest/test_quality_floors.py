@@ -1,19 +1,7 @@
 """Quality floors of the importer (evals/seeds_cleaning.py, evals/extraction.py), in-process."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"evals_{name}", ROOT / "evals" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module
+from evalkit import load_eval as _load
 
 
 def test_seed_cleaning_checks_at_or_above_floor(capsys):
