@@ -119,7 +119,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"built {report.articles} articles in {report.stories} stories -> "
               f"{report.output} ({report.files} files, {report.rewritten} rewritten, "
               f"{report.seconds:.2f}s)"
-              + (f"; {len(report.errors)} file(s) skipped" if report.errors else ""))
+              + (f"; {len({p.file for p in report.errors})} file(s) skipped" if report.errors else ""))
     return 1 if report.errors else 0
 
 

@@ -61,6 +61,9 @@ def _load(source: str) -> tuple[dict[str, Any], dict[str, int]]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start is not None and start.line + 2 != line:
+            problem += f" ({context} that starts on line {start.line + 2})"
         raise FrontMatterError(f"invalid YAML in front-matter: {problem}", line=line) from None
     finally:
         loader.dispose()

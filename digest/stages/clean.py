@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 def markdown_parser() -> MarkdownIt:
     """Return the Markdown parser for article bodies: CommonMark, raw HTML off."""
-    return MarkdownIt("commonmark", {"html": False, "maxNesting": 20})
+    return MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
+
+
+MAX_NESTING = 20  # markdown-it drops text nested deeper; a bound keeps recursion safe
 
 
 def clean_all(files: Sequence[SourceFile], config: Config, drafts: bool = False,
@@ -75,8 +78,15 @@ def clean_one(src: SourceFile, config: Config,
     except fm.FrontMatterError as exc:
         return None, [Problem("error", src.path, exc.message, exc.line, exc.key)]
     fields, problems = _fields(src.path, parts, config)
-    text = markdown_to_text(parts.body, md)
-    if not text.strip():
+    tokens = md.parse(parts.body)
+    text = tokens_to_text(tokens)
+    deep = _too_deep(tokens)
+    if deep is not None:
+        problems.append(Problem("error" if not text.strip() else "warning", src.path,
+                                f"Markdown nested more than {MAX_NESTING} levels deep: the text "
+                                "inside is dropped (expected at most that many > or list levels)",
+                                line=parts.body_line + deep))
+    elif not text.strip():
         problems.append(Problem("error", src.path, "empty body: expected the article text "
                                 "after the front-matter", line=parts.body_line))
     if any(p.level == "error" for p in problems):
@@ -95,6 +105,10 @@ def _fields(path: str, parts: fm.Split, config: Config) -> tuple[dict[str, Any],
                 values["extra"].update(fm.check(key, raw))
             elif key in fm.FIELDS:
                 values[key] = fm.check(key, raw)
+                if key in ("id", "story") and values[key] != str(raw):
+                    problems.append(Problem("warning", path, f"{key} {str(raw)[:80]!r} is not "
+                                            "made of lowercase letters, digits and dashes; "
+                                            f"using {values[key]!r}", line, key))
             elif key in fm.DATE_FIELDS:
                 values[key] = _when(key, raw, config.timezone)
             else:
@@ -164,13 +178,32 @@ def _record(raw: Mapping[str, Any] | None) -> ImportRecord | None:
 
 def markdown_to_text(body: str, md: MarkdownIt) -> str:
     """Return the plain text of a Markdown body: one paragraph per block, blank-line separated."""
+    return tokens_to_text(md.parse(body))
+
+
+def tokens_to_text(tokens: list[Any]) -> str:
+    """Return the plain text of parsed Markdown tokens (see markdown_to_text)."""
     blocks: list[str] = []
-    for tok in md.parse(body):
+    for tok in tokens:
         if tok.type == "inline":
             blocks.append(_inline_text(tok.children or []))
         elif tok.type in ("fence", "code_block"):
             blocks.append(tok.content.rstrip("\n"))
     return "\n\n".join(b.strip() for b in blocks if b.strip())
+
+
+_CONTAINERS = ("blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open")
+
+
+def _too_deep(tokens: list[Any]) -> int | None:
+    """Return the body line (0-based) of a block whose content the parser dropped for being
+    nested too deep (a container opened at the last level), else None."""
+    line = 0
+    for tok in tokens:
+        line = tok.map[0] if tok.map else line
+        if tok.type in _CONTAINERS and tok.level >= MAX_NESTING - 1:
+            return line
+    return None
 
 
 def _inline_text(children: list[Any]) -> str:

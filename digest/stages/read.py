@@ -1,6 +1,7 @@
 """Read stage: find content files and read their text (the only disk reads of a build)."""
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass
@@ -26,8 +27,19 @@ class SourceFile:
 def read_content(root: Path, max_bytes: int = MAX_BYTES) -> tuple[list[SourceFile], list[Problem]]:
     """Return every readable content file under root/content, sorted by path, and problems."""
     files, problems = [], []
-    for path in find_content(root / CONTENT_DIR):
-        rel = path.relative_to(root).as_posix()
+    content = root / CONTENT_DIR
+    for path in find_content(content):
+        # file names are bytes: read them as UTF-8 whatever the locale, so output is the same
+        rel = os.fsencode(path.relative_to(root).as_posix()).decode("utf-8", "surrogateescape")
+        link = _link_problem(path, content)
+        if link:
+            problems.append(Problem("warning", rel, link))
+            continue
+        if not _utf8(rel):
+            problems.append(Problem("error", rel.encode("utf-8", "surrogateescape").decode(
+                                        "utf-8", "backslashreplace"),
+                                    "file name is not valid UTF-8: rename the file"))
+            continue
         try:
             _check_size(path, max_bytes)
             files.append(SourceFile(rel, decode(path.read_bytes())))
@@ -36,6 +48,15 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES) -> tuple[list[SourceFil
         except OSError as exc:
             problems.append(Problem("error", rel, f"cannot read file: {exc.strerror or exc}"))
     return files, problems
+
+
+def _utf8(name: str) -> bool:
+    """True when a file name decoded from the file system is valid UTF-8 (no escaped bytes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_size(path: Path, max_bytes: int) -> None:
@@ -69,16 +90,22 @@ def find_content(content: Path) -> list[Path]:
             path = Path(dirpath) / name
             if name.startswith(".") or not name.lower().endswith(SUFFIXES):
                 continue
-            if path.is_symlink() and not _inside(path, content):
-                log.warning("%s: symlink points outside content/, skipped", path)
-                continue
             found.append(path)
     return sorted(found, key=lambda p: p.relative_to(content).as_posix())
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def _link_problem(path: Path, content: Path) -> str:
+    """Return why a symlinked content file is skipped (loop, dangling, outside), else ""."""
+    if not path.is_symlink():
+        return ""
     try:
-        path.resolve(strict=True).relative_to(folder.resolve())
-    except (OSError, ValueError, RuntimeError):
-        return False
-    return True
+        target = path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # Python < 3.13 reports a loop as RuntimeError
+        if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+            return "symlink loop: expected a link to a file inside content/, skipped"
+        return f"broken symlink to {os.readlink(path)!r}: expected a file inside content/, skipped"
+    try:
+        target.relative_to(content.resolve())
+    except ValueError:
+        return f"symlink points outside content/ (to {str(target)!r}), skipped"
+    return ""
