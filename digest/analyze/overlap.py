@@ -12,15 +12,18 @@ from digest.analyze.summarize import CITE_SHARED, CITE_SIMILARITY
 from digest.models import Article, Citation, SourceCoverage
 
 MIN_TERMS = 3  # sentences with fewer content words (labels, fragments) are not counted
+MAX_SENTENCES = 300  # per article: all pairs are scored at once, so this bounds the memory
 
 
 def source_coverage(members: Sequence[Article],
                     prepared: Prepared | None = None) -> tuple[SourceCoverage, ...]:
-    """Return, per article, how many of its sentences another source also carries."""
+    """Return, per article, how many of its sentences another source also carries
+    (of its first MAX_SENTENCES with enough content words)."""
     prepared = Prepared() if prepared is None else prepared
     stem = prepared.lexicon.stem
     sents = [(i, s, e, [stem(w) for w in prepared.words(a.text, s, e) if w not in STOPWORDS])
-             for i, a in enumerate(members) for s, e in prepared.sentences(a.text)]
+             for i, a in enumerate(members)
+             for s, e in prepared.sentences(a.text)[:MAX_SENTENCES]]
     sents = [x for x in sents if len(set(x[3])) >= MIN_TERMS]
     shared = _shared(sents, idf(x[3] for x in sents))
     out = []

@@ -28,25 +28,42 @@ def anchor(start: int, end: int) -> str:
 
 
 def paragraphs(text: str, spans: Iterable[tuple[int, int]] = ()) -> list[Paragraph]:
-    """Return the paragraphs of `text`, each split where cited spans begin and end."""
+    """Return the paragraphs of `text`, each split where cited spans begin and end.
+
+    One sweep over paragraphs and spans in text order, so an article with thousands of
+    cited passages costs no more than sorting them."""
     cited = sorted({(s, e) for s, e in spans if 0 <= s < e <= len(text)})
     out = []
     placed: set[str] = set()  # each anchor id once, where its span first shows
+    live: list[tuple[int, int]] = []  # spans begun before this paragraph's end, in order
+    nxt = 0
     for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", text):
         start, end = m.start(), m.end()
-        inside = [(s, e) for s, e in cited if s < end and e > start]
-        out.append(Paragraph(start, end, tuple(_segments(text, start, end, inside, placed))))
+        while nxt < len(cited) and cited[nxt][0] < end:
+            live.append(cited[nxt])
+            nxt += 1
+        live = [(s, e) for s, e in live if e > start]
+        out.append(Paragraph(start, end, tuple(_segments(text, start, end, live, placed))))
     return out
 
 
 def _segments(text: str, start: int, end: int, spans: list[tuple[int, int]],
               placed: set[str]) -> list[Segment]:
+    """Cut [start, end) at every span boundary; `spans` sorted, all overlapping the range."""
     cuts = sorted({start, end} | {max(start, min(end, x)) for s, e in spans for x in (s, e)})
     segs = []
+    active: list[tuple[int, int]] = []  # spans covering the current piece, in `spans` order
+    soonest = end + 1  # the earliest end among `active`
+    nxt = 0
     for a, b in zip(cuts, cuts[1:]):
-        if a == b:
-            continue
-        marks = tuple(anchor(s, e) for s, e in spans if s <= a and e >= b)
+        while nxt < len(spans) and spans[nxt][0] <= a:
+            active.append(spans[nxt])
+            soonest = min(soonest, spans[nxt][1])
+            nxt += 1
+        if soonest < b:
+            active = [(s, e) for s, e in active if e >= b]
+            soonest = min((e for _, e in active), default=end + 1)
+        marks = tuple(anchor(s, e) for s, e in active)
         opens = tuple(m for m in marks if m not in placed)
         placed.update(opens)
         segs.append(Segment(text[a:b], marks, opens))
