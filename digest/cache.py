@@ -4,12 +4,20 @@ A namespace (articles, stories, pages) is split into shards by key, one pickle f
 read at the start of a build; at the end only the shards whose entries changed are
 written, atomically. Every file carries the digest version and a format tag; a file that
 is damaged or from another version is dropped and its entries rebuilt.
+
+Unpickling runs code, and a site folder may come from someone else with its .digest/
+inside, so every file is signed with a key kept outside the site, per user
+(~/.cache/digest/cache-key, or $DIGEST_CACHE_KEY_FILE); a file whose signature does not
+verify is never unpickled. Where no key can be kept, builds run without a cache.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import os
 import pickle
+import secrets
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +41,49 @@ def _code_hash() -> str:
 
 FORMAT = f"digest-cache-2/{__version__}/{_code_hash()}"
 SHARDS = 16
+MAGIC = b"digest-cache-signed-1\n"
+_KEY: list[bytes | None] = []  # memo: the key, or None where none can be kept
+
+
+def _key_file() -> Path:
+    if os.environ.get("DIGEST_CACHE_KEY_FILE"):
+        return Path(os.environ["DIGEST_CACHE_KEY_FILE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "digest" / "cache-key"
+
+
+def signing_key() -> bytes | None:
+    """Return this user's cache signing key, made on first use; None if it cannot be kept."""
+    if not _KEY:
+        _KEY.append(_read_or_make_key(_key_file()))
+    return _KEY[0]
+
+
+def _read_or_make_key(path: Path) -> bytes | None:
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+            try:
+                os.link(tmp, path)  # atomic; if another build made one first, use theirs
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        key = path.read_bytes()
+        if len(key) < 32:
+            raise ValueError(f"{path} holds {len(key)} bytes, expected 32")
+        return key
+    except (OSError, ValueError) as exc:
+        log.warning("build cache off: no signing key (%s)", exc)
+        return None
+
+
+def _sign(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, hashlib.sha256).digest()
 
 
 def fingerprint(*parts: Any) -> str:
@@ -87,7 +138,7 @@ class Store:
 def open_store(root: Path, name: str, enabled: bool = True) -> Store:
     """Return the cache namespace `name` of the site at `root` (empty when disabled)."""
     store = Store(root / CACHE_DIR, name)
-    if not enabled:
+    if not enabled or signing_key() is None:
         store.changed = set(range(SHARDS))
         return store
     for shard in range(SHARDS):
@@ -101,8 +152,11 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
         store.changed.add(shard)
         return {}
     try:
-        with path.open("rb") as fh:
-            tag, entries = pickle.load(fh)
+        raw = path.read_bytes()
+        mac, data = raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
+        if not raw.startswith(MAGIC) or not hmac.compare_digest(mac, _sign(signing_key(), data)):
+            raise ValueError("not signed with this user's key, so not read")
+        tag, entries = pickle.loads(data)
         if tag != FORMAT or not isinstance(entries, dict):
             raise ValueError(f"format {tag!r}")
     except Exception as exc:  # any damage: start the shard again, never trust part of it
@@ -114,8 +168,11 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
 
 def save_store(store: Store) -> None:
     """Write the shards that changed or lost entries (stale entries are dropped)."""
+    key = signing_key()
+    if key is None:
+        return
     dropped = {_shard(k) for k in store.entries.keys() - store.used.keys()}
     for shard in sorted(store.changed | dropped):
         part = {k: v for k, v in store.used.items() if _shard(k) == shard}
         data = pickle.dumps((FORMAT, part), protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write_bytes(store.path(shard), data)
+        atomic_write_bytes(store.path(shard), MAGIC + _sign(key, data) + data)

@@ -107,3 +107,32 @@ def test_damaged_cache_is_detected_and_rebuilt(make_site):
         f.write_bytes(b"not a pickle")
     report = build(config)
     assert report.written and tree(root / "site") == before
+
+
+class _Payload:
+    """Unpickling this runs code: it stands for a cache file planted by someone else."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_foreign_cache_files_are_never_unpickled(make_site, tmp_path_factory):
+    import pickle
+
+    from digest.cache import FORMAT, MAGIC
+    root = make_site({"a.md": article(1, "Tarn", "fire", None, 4, "Post")},
+                     config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    before = tree(root / "site")
+    marker = tmp_path_factory.mktemp("planted") / "ran"
+    shards = sorted((root / ".digest" / "cache").glob("*.pickle"))
+    evil = pickle.dumps((FORMAT, {"x": ("fp", _Payload(str(marker)))}))
+    for i, f in enumerate(shards):  # plain pickles, and ones posing as signed with a wrong key
+        f.write_bytes(evil if i % 2 else MAGIC + b"\0" * 32 + evil)
+    report = build(config)
+    assert not marker.exists()
+    assert report.written and tree(root / "site") == before

@@ -8,10 +8,12 @@ rewrites the idle tree from scratch because its manifest was withdrawn before an
 """
 from __future__ import annotations
 
+import ctypes
+import glob
 import hashlib
+import json
 import logging
 import os
-import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,7 +25,7 @@ from digest.stages.write import confined
 log = logging.getLogger(__name__)
 
 Manifest = dict[str, str]  # output path -> fingerprint of its content
-MANIFESTS = "trees.pickle"  # in the state folder: what each tree holds
+MANIFESTS = "trees.json"  # in the state folder: what each tree holds (JSON: never runs code)
 
 
 def trees(out: Path, state: Path) -> tuple[Path, Path]:
@@ -43,20 +45,26 @@ def active(out: Path, state: Path) -> Path | None:
 def load_manifests(path: Path) -> dict[str, Manifest]:
     """Return tree path -> manifest as the last build recorded them (empty when unusable)."""
     try:
-        data = pickle.loads(path.read_bytes())
-    except Exception:  # missing or damaged: every tree counts as unknown
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # missing or damaged: every tree counts as unknown
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {t: m for t, m in data.items() if isinstance(m, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())}
 
 
 def save_manifests(path: Path, manifests: Mapping[str, Manifest]) -> None:
-    atomic_write_bytes(path, pickle.dumps(dict(manifests), protocol=pickle.HIGHEST_PROTOCOL))
+    # ASCII with escapes: any odd path (even a lone surrogate) round-trips
+    atomic_write_bytes(path, json.dumps(manifests, sort_keys=True, separators=(",", ":")).encode())
 
 
 def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
             finish: Callable[[Path], None] | None = None) -> None:
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
     from the served tree."""
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build
+        stale.unlink(missing_ok=True)
     current = active(out, state)
     idle = next(t for t in trees(out, state) if t != current)
     manifest_file = state / MANIFESTS
@@ -132,10 +140,24 @@ def _flip(out: Path, tree: Path) -> None:
     os.unlink(tmp)
     os.symlink(os.path.relpath(tree, out.parent), tmp)
     if out.is_dir() and not out.is_symlink():  # a plain folder from before: swap it out
-        old = tree.parent / f"{out.name}-replaced"
+        if _exchange(tmp, out):  # atomic: `out` is never missing
+            shutil.rmtree(tmp, ignore_errors=True)  # `tmp` now names the old folder
+            return
+        old = tree.parent / f"{out.name}-replaced"  # elsewhere: two renames, a brief gap
         shutil.rmtree(old, ignore_errors=True)
         os.rename(out, old)
         os.replace(tmp, out)
         shutil.rmtree(old, ignore_errors=True)
         return
     os.replace(tmp, out)
+
+
+def _exchange(a: str, b: Path) -> bool:
+    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where unsupported."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
