@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import feedparser
-import pytest
 
 from digest.cli import main
 from digest.config import load_config

@@ -1,11 +1,8 @@
 """Figures: number phrases, what they count, grouping and conflicts across articles."""
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 
 from digest.analyze.figures import extract_figures
-from digest.models import Article
 
 from analyze_support import FIXTURES, SEED_DATES, article, seeds  # noqa: F401
 

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
-from pathlib import Path
 
 from digest.analyze import names
 from digest.analyze.quotes import diff_html, extract_quotes, quote_spans
-from digest.models import Article
 
 from analyze_support import FIXTURES, SEED_DATES, article, seeds  # noqa: F401
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from digest.analyze.timeline import build_timeline
 from digest.models import Article
