@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           + f"   {len(ours)} groups")
     base = bcubed(baseline(articles_of(rows)), gold)
     print(_row(f"TF-IDF average link (d={BASELINE_DISTANCE})", base) + "   (README: 0.869)")
-    print(f"\nthreshold sensitivity (neighbour floor and merge level move together):")
+    print("\nthreshold sensitivity (neighbour floor and merge level move together):")
     for value in SENSITIVITY:
         with threshold(value):
             print(_row(f"  threshold {value:.2f}", score(rows)))
