@@ -28,10 +28,10 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES) -> tuple[list[SourceFil
     """Return every readable content file under root/content, sorted by path, and problems."""
     files, problems = [], []
     content = root / CONTENT_DIR
-    for path in find_content(content):
+    for rel_in, path, is_link in find_content(content):
         # file names are bytes: read them as UTF-8 whatever the locale, so output is the same
-        rel = os.fsencode(path.relative_to(root).as_posix()).decode("utf-8", "surrogateescape")
-        link = _link_problem(path, content)
+        rel = os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
+        link = _link_problem(Path(path), content) if is_link else ""
         if link:
             problems.append(Problem("warning", rel, link))
             continue
@@ -41,8 +41,10 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES) -> tuple[list[SourceFil
                                     "file name is not valid UTF-8: rename the file"))
             continue
         try:
-            _check_size(path, max_bytes)
-            files.append(SourceFile(rel, decode(path.read_bytes())))
+            with open(path, "rb") as fh:
+                _check_size(os.fstat(fh.fileno()).st_size, max_bytes)
+                data = fh.read()
+            files.append(SourceFile(rel, decode(data)))
         except ValueError as exc:
             problems.append(Problem("error", rel, str(exc)))
         except OSError as exc:
@@ -59,8 +61,7 @@ def _utf8(name: str) -> bool:
     return True
 
 
-def _check_size(path: Path, max_bytes: int) -> None:
-    size = path.stat().st_size
+def _check_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
         raise ValueError(f"file is {size / 1e6:.1f} MB, larger than the {max_bytes / 1e6:.0f} MB "
                          "limit for one article (split it, or it is not an article)")
@@ -79,19 +80,30 @@ def decode(data: bytes) -> str:
                          "encodings)") from None
 
 
-def find_content(content: Path) -> list[Path]:
-    """Return content files below `content`, sorted, skipping hidden entries and link loops."""
+def find_content(content: Path) -> list[tuple[str, str, bool]]:
+    """Return (path relative to `content`, full path, is a symlink) for each content file,
+    sorted, skipping hidden entries; linked folders are not followed (no loops)."""
+    found: list[tuple[str, str, bool]] = []
     if not content.is_dir():
-        return []
-    found = []
-    for dirpath, dirnames, filenames in os.walk(content, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            path = Path(dirpath) / name
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+        return found
+    stack = [("", str(content))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(content).as_posix())
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((f"{prefix}{name}/", entry.path))
+            elif name.lower().endswith(SUFFIXES) and (
+                    entry.is_symlink() or entry.is_file(follow_symlinks=False)):  # no FIFOs
+                found.append((prefix + name, entry.path, entry.is_symlink()))
+    found.sort(key=lambda f: f[0])
+    return found
 
 
 def _link_problem(path: Path, content: Path) -> str:
