@@ -12,7 +12,7 @@ from digest import cache
 from digest.config import Config
 from digest.models import Problem
 from digest.search import index_site
-from digest.stages import analyze, clean, group, read, render, trees, write
+from digest.stages import analyze, clean, export, group, read, render, trees, write
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +49,22 @@ class BuildReport:
 def build(config: Config, out: Path | None = None, drafts: bool = False,
           strict: bool = False, config_problems: tuple[Problem, ...] = (),
           keep_on_errors: bool = False, clean_cache: bool = False,
-          progress: Callable[[str], None] = _quiet) -> BuildReport:
+          progress: Callable[[str], None] = _quiet,
+          warm: dict[str, cache.Store] | None = None) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
     (the dev server's mode: keep serving the last good site) and there is an error.
     Work whose inputs are unchanged comes from the cache in .digest/ unless `clean_cache`.
+    A long-running caller passes the same `warm` dict to every build: the cache then stays
+    in memory between builds instead of being read again (it is still saved each time).
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
-    caches = {name: cache.open_store(config.root, name, enabled=not clean_cache)
-              for name in ("articles", "stories", f"pages-{cache.fingerprint(str(out))}")}
+    names = ("articles", "stories", f"pages-{cache.fingerprint(str(out))}")
+    caches = {name: cache.carry(warm[name]) if warm and name in warm and not clean_cache
+              else cache.open_store(config.root, name, enabled=not clean_cache)
+              for name in names}
     articles_cache, stories_cache, pages_cache = caches.values()
     progress("read")
     files, problems = read.read_content(config.root)
@@ -77,7 +82,10 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     manifests = trees.load_manifests(state / trees.MANIFESTS)
     served = trees.active(out, state)
     existing = set(manifests.get(str(served), {})) if served else write.existing_files(out)
-    rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing))
+    reuse = {} if clean_cache else export.previous_lines(
+        served, state, manifests.get(str(served), {}).get("digest.json"))
+    rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing),
+                                  reuse)
     files_total = len(rendered.fps)
     report = BuildReport(len(articles), len(stories), files_total, tuple(problems), False, 0.0,
                          out, len(rendered.files))
@@ -87,8 +95,12 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     trees.publish(out, rendered.files, rendered.fps, state,
                   finish=index_site if config.search else None)
     write.write_story_ids(config.root, story_ids)
+    export.save_index(state, rendered.files["digest.json"], rendered.record_fps)
     for store in caches.values():
         cache.save_store(store)
+    if warm is not None:
+        warm.clear()
+        warm.update(caches)
     return _done(report, started, written=True)
 
 

@@ -1,11 +1,18 @@
 """The machine-readable digest (site/digest.json); fields documented in docs/digest-json.md."""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import pickle
 from dataclasses import asdict
-from typing import Any, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 from digest import __version__
+from digest.cache import FORMAT as CODE_FORMAT
+from digest.cache import content_hash
+from digest.fsutil import atomic_write_bytes
 from digest.config import Config
 from digest.frontmatter import iso
 from digest.models import Article, Story
@@ -13,20 +20,71 @@ from digest.models import Article, Story
 FORMAT_VERSION = 1
 
 
-def digest_json(config: Config, stories: Sequence[Story], articles: Sequence[Article]) -> str:
-    """Return digest.json's text: one story or article per line, fixed key order.
+INDEX = "digest-json.index"  # in the state folder: the fingerprint of each record line
+
+
+def digest_json(config: Config, stories: Sequence[Story], articles: Sequence[Article],
+                reuse: Mapping[str, str] | None = None,
+                known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+                ) -> tuple[str, list[str]]:
+    """Return digest.json's text, one story or article per line in a fixed key order, and
+    the fingerprint of each record line.
 
     Records are encoded compactly (json's C encoder: an indented dump of 10,000 articles
-    takes seconds) and put one per line, so the file still diffs well.
+    takes seconds) and put one per line, so the file still diffs well. `reuse` maps record
+    fingerprints to lines of the previous file (see previous_lines): an unchanged record's
+    line is taken as it is, since encoding every article's text anew costs about a second
+    at 10,000 articles. `known` holds record_fp of each story and article by id, when the
+    caller has them already.
     """
+    reuse = reuse or {}
+    story_fps, article_fps = known or ({}, {})
     head = {"format": FORMAT_VERSION, "generator": f"digest {__version__}",
             "site": {"title": config.title, "description": config.description,
                      "base_url": config.base_url, "language": config.language}}
     parts = [_line(k, v) for k, v in head.items()]
-    parts.append('"stories": ' + _records(story_record(s) for s in stories))
-    parts.append('"articles": ' + _records(article_record(a)
-                                          for a in sorted(articles, key=lambda a: a.id)))
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    fps: list[str] = []
+    parts.append('"stories": ' + _records(stories, story_record, story_fps, reuse, fps))
+    parts.append('"articles": ' + _records(sorted(articles, key=lambda a: a.id),
+                                          article_record, article_fps, reuse, fps))
+    return "{\n" + ",\n".join(parts) + "\n}\n", fps
+
+
+def record_fp(item: Story | Article) -> str:
+    """Return a fingerprint of everything a record line is made from (and of digest's code)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{CODE_FORMAT}/{FORMAT_VERSION}/{type(item).__name__}".encode())
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=5)
+    pickler.fast = True  # no memo: equal values give equal bytes, shared or not (fresh analysis
+    pickler.dump(item)   # results share strings that the same results read from the cache do not)
+    h.update(buf.getbuffer())
+    return h.hexdigest()
+
+
+def previous_lines(tree: Path | None, state: Path, known: str | None) -> dict[str, str]:
+    """Return fingerprint -> record line of the digest.json in `tree`, when the index that
+    the last build left in `state` was made for it: its content hash is `known` (from the
+    tree's manifest, so 60 MB are not hashed again), else nothing to reuse."""
+    if tree is None or known is None:
+        return {}
+    try:
+        index = json.loads((state / INDEX).read_text(encoding="utf-8"))
+        data = (tree / "digest.json").read_bytes()
+    except (OSError, ValueError):
+        return {}
+    fps = index.get("fps") if isinstance(index, dict) else None
+    if not isinstance(fps, list) or index.get("hash") != known:
+        return {}
+    lines = [x.removesuffix(",") for x in data.decode("utf-8").split("\n")
+             if x.startswith("{\"id\":")]
+    return dict(zip(fps, lines)) if len(lines) == len(fps) else {}
+
+
+def save_index(state: Path, data: bytes, fps: Sequence[str]) -> None:
+    """Record which fingerprint each record line of a written digest.json has."""
+    index = {"hash": content_hash(data), "fps": list(fps)}
+    atomic_write_bytes(state / INDEX, json.dumps(index, separators=(",", ":")).encode())
 
 
 def _dump(value: Any) -> str:
@@ -37,8 +95,14 @@ def _line(key: str, value: Any) -> str:
     return f"{_dump(key)}: {_dump(value)}"
 
 
-def _records(records: Iterable[dict[str, Any]]) -> str:
-    lines = [_dump(r) for r in records]
+def _records(items: Sequence[Any], record: Callable[[Any], dict[str, Any]],
+             known: Mapping[str, str], reuse: Mapping[str, str], fps: list[str]) -> str:
+    lines = []
+    for item in items:
+        fp = known.get(item.id) or record_fp(item)
+        line = reuse.get(fp)
+        lines.append(line if line is not None else _dump(record(item)))
+        fps.append(fp)
     return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
 
 

@@ -14,7 +14,7 @@ from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, SourceCoverage, Story
 from digest.parallel import map_chunks
 from digest.stages import feeds, passages
-from digest.stages.export import digest_json
+from digest.stages.export import digest_json, record_fp
 from digest.theme import environment, render, static_files, theme_fingerprint
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class Rendered:
 
     fps: Mapping[str, str]
     files: Mapping[str, bytes]
+    record_fps: Sequence[str] = ()  # of digest.json's record lines (export.save_index)
 
 
 def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Story]:
@@ -85,22 +86,26 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
-                cache: Store | None = None, existing: frozenset[str] = frozenset()) -> Rendered:
-    """Return the site's files; pages whose inputs match `cache` and exist already are kept."""
+                cache: Store | None = None, existing: frozenset[str] = frozenset(),
+                reuse: Mapping[str, str] | None = None) -> Rendered:
+    """Return the site's files; pages whose inputs match `cache` and exist already are kept,
+    and digest.json lines of unchanged records come from `reuse` (export.previous_lines)."""
     by_id = {a.id: a for a in articles}
     site = Site(config, rank(stories, by_id), by_id,
                 {a: s.id for s in stories for a in s.articles}, _outlets(articles))
-    pages = _pages(site, fingerprint(theme_fingerprint(config), repr(config)))
+    # one fingerprint per story and article, shared by page fingerprints and digest.json
+    known = ({s.id: record_fp(s) for s in site.stories}, {a.id: record_fp(a) for a in articles})
+    pages = _pages(site, fingerprint(theme_fingerprint(config), repr(config)), *known)
     todo = [p for p in pages if not _unchanged(p, cache, existing)]
     out = dict(zip((p.output for p in todo), map_chunks(_render_pages, site, todo)))
     fps = {p.output: p.deps for p in pages}
     if cache is not None:
         for p in pages:
             cache.put(p.output, p.deps, True)
-    data = _data_files(site, articles, [p.output for p in pages])
+    data, record_fps = _data_files(site, articles, [p.output for p in pages], reuse, known)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items())
-    return Rendered(dict(sorted(fps.items())), out)
+    return Rendered(dict(sorted(fps.items())), out, record_fps)
 
 
 def _unchanged(page: Page, cache: Store | None, existing: frozenset[str]) -> bool:
@@ -121,10 +126,15 @@ def _render_pages(site: Site, pages: Sequence[Page]) -> list[bytes]:
     return out
 
 
-def _data_files(site: Site, articles: Sequence[Article], html: Sequence[str]) -> dict[str, bytes]:
-    """Return digest.json, feeds, sitemap, robots.txt and the theme's static files."""
+def _data_files(site: Site, articles: Sequence[Article], html: Sequence[str],
+                reuse: Mapping[str, str] | None = None,
+                known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+                ) -> tuple[dict[str, bytes], list[str]]:
+    """Return digest.json, feeds, sitemap, robots.txt and the theme's static files, and the
+    fingerprints of digest.json's record lines."""
     config = site.config
-    out = {"digest.json": digest_json(config, site.stories, articles).encode("utf-8")}
+    text, record_fps = digest_json(config, site.stories, articles, reuse, known)
+    out = {"digest.json": text.encode("utf-8")}
     out.update(feed_files(site))
     out["sitemap.xml"] = feeds.sitemap(config, [p.removesuffix("index.html") for p in html
                                                 if p != "404.html"])
@@ -133,7 +143,7 @@ def _data_files(site: Site, articles: Sequence[Article], html: Sequence[str]) ->
     if config.cname:
         out["CNAME"] = config.cname.encode() + b"\n"
     out.update(static_files(config))
-    return out
+    return out, record_fps
 
 
 def feed_files(site: Site) -> dict[str, bytes]:
@@ -151,10 +161,11 @@ def feed_files(site: Site) -> dict[str, bytes]:
     return out
 
 
-def _pages(site: Site, base: str) -> list[Page]:
-    """Return every HTML page, each with a fingerprint of everything it reads."""
-    art_fp = {a.id: _article_fp(a) for a in site.articles.values()}
-    story_fp = {s.id: fingerprint(base, repr(s), [art_fp[a] for a in s.articles])
+def _pages(site: Site, base: str, whole_fp: Mapping[str, str],
+           art_fp: Mapping[str, str]) -> list[Page]:
+    """Return every HTML page, each with a fingerprint of everything it reads; `whole_fp` and
+    `art_fp` fingerprint each story and article whole (export.record_fp)."""
+    story_fp = {s.id: fingerprint(base, whole_fp[s.id], [art_fp[a] for a in s.articles])
                 for s in site.stories}
     listed = [a for a in site.articles.values() if a.status == "published"]
     pages = [*home_pages(site, base, story_fp), *archive_pages(site, listed, base, art_fp),
@@ -191,11 +202,6 @@ def home_pages(site: Site, base: str, story_fp: Mapping[str, str]) -> list[Page]
                  {"stories": chunk, "number": n + 1, "pages": paths},
                  fingerprint(base, n, len(paths), [story_fp[s.id] for s in chunk]))
             for n, chunk in enumerate(chunks)]
-
-
-def _article_fp(a: Article) -> str:
-    """Return a fingerprint of an article: its metadata and the hash of its text."""
-    return fingerprint(repr({k: v for k, v in vars(a).items() if k != "text"}))
 
 
 def relative_url(page: str, target: str, base_path: str) -> str:
