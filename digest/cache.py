@@ -146,6 +146,12 @@ def open_store(root: Path, name: str, enabled: bool = True) -> Store:
     return store
 
 
+def carry(store: Store) -> Store:
+    """Return the store as the next build would read it from disk after `save_store(store)`:
+    what a long-running process (`digest serve`) keeps in memory instead of reloading."""
+    return Store(store.folder, store.name, dict(store.used))
+
+
 def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
     path = store.path(shard)
     if not path.is_file():
@@ -157,8 +163,12 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
         if not raw.startswith(MAGIC) or not hmac.compare_digest(mac, _sign(signing_key(), data)):
             raise ValueError("not signed with this user's key, so not read")
         tag, entries = pickle.loads(data)
-        if tag != FORMAT or not isinstance(entries, dict):
-            raise ValueError(f"format {tag!r}")
+        if tag != FORMAT:  # another digest version or code: expected after an upgrade
+            log.debug("cache %s is from %r; rebuilding it", path, tag)
+            store.changed.add(shard)
+            return {}
+        if not isinstance(entries, dict):
+            raise ValueError(f"expected a mapping, found {type(entries).__name__}")
     except Exception as exc:  # any damage: start the shard again, never trust part of it
         log.warning("cache %s is unusable (%s); rebuilding it", path, exc)
         store.changed.add(shard)

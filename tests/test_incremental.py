@@ -62,20 +62,22 @@ def tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(edit, min_size=1, max_size=6))
-def test_incremental_build_equals_clean_build(tmp_path_factory, steps):
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(edit, min_size=1, max_size=6), in_memory=st.booleans())
+def test_incremental_build_equals_clean_build(tmp_path_factory, steps, in_memory):
+    """Disk cache (`digest build`) or the cache kept in memory (`digest serve`)."""
+    warm = {} if in_memory else None
     root = tmp_path_factory.mktemp("site")
     (root / "content").mkdir()
     (root / "config.yaml").write_text("title: T\nsearch: false\n")
     for n in range(4):
         apply(root, ("add", n + 1, PLACES[n % 5], EVENTS[n % 3], None, 3 + n, "Gazette"))
     config, _ = load_config(root)
-    build(config)
+    build(config, warm=warm)
     for step in steps:
         apply(root, step)
         config, _ = load_config(root)
-        incremental = build(config)
+        incremental = build(config, warm=warm)
         clean = build(config, out=root / "clean-site", clean_cache=True)
         assert incremental.written and clean.written
         assert tree(root / "site") == tree(root / "clean-site"), step

@@ -23,6 +23,7 @@ class Builder:
     def __init__(self, root: Path, state: LiveState, drafts: bool = False):
         self.root, self.state, self.drafts = root, state, drafts
         self.lock = threading.Lock()
+        self.warm: dict = {}  # the build cache, kept in memory between rebuilds
 
     def __call__(self, changed: set[str] | None = None) -> str:
         """Rebuild the site; return the error text ('' when the new site is being served)."""
@@ -42,7 +43,7 @@ class Builder:
         try:
             config, warnings = load_config(self.root)
             report = build(config, drafts=self.drafts, keep_on_errors=True,
-                           config_problems=tuple(warnings))
+                           config_problems=tuple(warnings), warm=self.warm)
         except (ConfigError, ThemeError, SearchError) as exc:
             return str(exc)
         except Exception:  # a theme or code error must not stop the server
