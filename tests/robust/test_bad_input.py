@@ -136,11 +136,13 @@ def test_deep_blockquote_without_other_text_is_an_error_not_empty_body(tmp_path)
     assert (p.level, p.line) == ("error", 5) and "nested more than 20 levels deep" in p.message
 
 
-def test_100000_line_article_builds_in_reasonable_time(tmp_path):
+def test_100000_line_article_builds(tmp_path):
+    # the timeout only catches a hang: this took minutes before passage marking became one
+    # sweep (it takes about 12 s here); timing belongs in bench/
     lines = "".join(f"Line {i} of the long report about the harbour and its {i % 97} cranes.\n"
                     for i in range(100_000))
     root = write_site(tmp_path, {"good.md": GOOD, "long.md": f"---\ntitle: Long\n---\n\n{lines}"})
-    done = run_digest(root, "build", timeout=60)
+    done = run_digest(root, "build", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Line 99999 of the long report" in (root / "site/articles/long/index.html").read_text()
 
