@@ -81,9 +81,9 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     state = config.root / write.STATE_DIR
     manifests = trees.load_manifests(state / trees.MANIFESTS)
     served = trees.active(out, state)
-    existing = set(manifests.get(str(served), {})) if served else write.existing_files(out)
-    reuse = {} if clean_cache else export.previous_lines(
-        served, state, manifests.get(str(served), {}).get("digest.json"))
+    held = manifests.get(str(served), {})  # what the served tree holds
+    existing = set(held) if served else write.existing_files(out)
+    reuse = {} if clean_cache else export.previous_lines(served, state, held.get("digest.json"))
     rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing),
                                   reuse)
     files_total = len(rendered.fps)
@@ -93,7 +93,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
         return _done(report, started)
     progress("write")
     trees.publish(out, rendered.files, rendered.fps, state,
-                  finish=index_site if config.search else None)
+                  finish=index_site if config.search else None, manifests=manifests)
     write.write_story_ids(config.root, story_ids)
     export.save_index(state, rendered.files["digest.json"], rendered.record_fps)
     for store in caches.values():

@@ -108,8 +108,6 @@ def find_content(content: Path) -> list[tuple[str, str, bool]]:
 
 def _link_problem(path: Path, content: Path) -> str:
     """Return why a symlinked content file is skipped (loop, dangling, outside), else ""."""
-    if not path.is_symlink():
-        return ""
     try:
         target = path.resolve(strict=True)
     except (RuntimeError, OSError) as exc:  # Python < 3.13 reports a loop as RuntimeError

@@ -60,15 +60,18 @@ def save_manifests(path: Path, manifests: Mapping[str, Manifest]) -> None:
 
 
 def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
-            finish: Callable[[Path], None] | None = None) -> None:
+            finish: Callable[[Path], None] | None = None,
+            manifests: dict[str, Manifest] | None = None) -> None:
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
-    from the served tree."""
+    from the served tree. `manifests` is load_manifests' result when the caller has read it
+    already in this build (it is changed here)."""
     for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build
         stale.unlink(missing_ok=True)
     current = active(out, state)
     idle = next(t for t in trees(out, state) if t != current)
     manifest_file = state / MANIFESTS
-    manifests = load_manifests(manifest_file)
+    if manifests is None:
+        manifests = load_manifests(manifest_file)
     held = manifests.pop(str(idle), None) if idle.is_dir() else None
     save_manifests(manifest_file, manifests)  # withdrawn before the idle tree changes
     if held is None:
