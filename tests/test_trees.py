@@ -67,3 +67,14 @@ def test_unchanged_files_are_hard_links_not_copies(tmp_path):
     trees.publish(tmp_path / "site", {"index.html": b"2"}, fps, tmp_path / ".digest")  # big kept
     a, b = trees.trees(tmp_path / "site", tmp_path / ".digest")
     assert (a / "big.html").stat().st_ino == (b / "big.html").stat().st_ino
+
+
+def test_leftovers_of_a_killed_flip_are_cleared(tmp_path):
+    # a build killed after swapping a plain site/ folder out leaves that folder under the
+    # temporary link name; one killed before the swap leaves a dangling link there
+    (tmp_path / ".site.link-folder").mkdir()
+    (tmp_path / ".site.link-folder" / "index.html").write_bytes(b"old")
+    os.symlink("nowhere", tmp_path / ".site.link-dangling")
+    publish(tmp_path, {"index.html": b"new"})
+    assert tree(tmp_path / "site") == {"index.html": b"new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".digest", "site"]

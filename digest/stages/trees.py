@@ -65,8 +65,11 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
     from the served tree. `manifests` is load_manifests' result when the caller has read it
     already in this build (it is changed here)."""
-    for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build
-        stale.unlink(missing_ok=True)
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build:
+        if stale.is_dir() and not stale.is_symlink():  # the old plain folder, swapped out
+            shutil.rmtree(stale, ignore_errors=True)
+        else:                                          # a link never put in place
+            stale.unlink(missing_ok=True)
     current = active(out, state)
     idle = next(t for t in trees(out, state) if t != current)
     manifest_file = state / MANIFESTS
