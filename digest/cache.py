@@ -93,6 +93,13 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def derived_fp(kind: str, *inputs: Any) -> str:
+    """Return a fingerprint of a value made by this very code from `inputs` (fingerprints and
+    plain values): equal inputs and code give an equal value, so hashing the value itself
+    (which costs far more) tells nothing new."""
+    return fingerprint(FORMAT, kind, inputs)
+
+
 def content_hash(data: bytes) -> str:
     """Return a hash of some bytes (an output file's content)."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -69,14 +69,17 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     progress("read")
     files, problems = read.read_content(config.root)
     progress("clean")
-    articles, found = clean.clean_all(files, config, drafts=drafts, cache=articles_cache)
+    article_fps: dict[str, str] = {}
+    articles, found = clean.clean_all(files, config, drafts=drafts, cache=articles_cache,
+                                      fps_out=article_fps)
     problems = [*config_problems, *problems, *found]
     progress("group")
     stories, story_ids = group.form_stories(articles, write.read_story_ids(config.root),
                                             cache=stories_cache)
     progress("analyze")
+    story_fps: dict[str, str] = {}
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
-                                  cache=stories_cache)
+                                  cache=stories_cache, fps_out=story_fps)
     progress("render")
     state = config.root / write.STATE_DIR
     manifests = trees.load_manifests(state / trees.MANIFESTS)
@@ -85,7 +88,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     existing = set(held) if served else write.existing_files(out)
     reuse = {} if clean_cache else export.previous_lines(served, state, held.get("digest.json"))
     rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing),
-                                  reuse)
+                                  reuse, (story_fps, article_fps))
     files_total = len(rendered.fps)
     report = BuildReport(len(articles), len(stories), files_total, tuple(problems), False, 0.0,
                          out, len(rendered.files))

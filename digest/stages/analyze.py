@@ -12,15 +12,17 @@ from digest.analyze.quotes import extract_quotes
 from digest.analyze.summarize import independent_sources, summarize
 from digest.analyze.timeline import build_timeline
 from digest.parallel import map_chunks
-from digest.cache import Store, fingerprint
+from digest.cache import Store, derived_fp, fingerprint
 from digest.models import Article, Citation, Story, SummarySentence
 
 log = logging.getLogger(__name__)
 
 
 def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_words: int,
-                cache: Store | None = None) -> list[Story]:
-    """Return the stories with their analysis filled in; unchanged stories come from `cache`."""
+                cache: Store | None = None, fps_out: dict[str, str] | None = None) -> list[Story]:
+    """Return the stories with their analysis filled in; unchanged stories come from `cache`.
+    When `fps_out` is given it receives story id -> a fingerprint of everything the finished
+    story was made from (cache.derived_fp)."""
     fps = [fingerprint(max_words, [_inputs(articles[a]) for a in s.articles]) for s in stories]
     done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
     todo = [i for i, d in enumerate(done) if d is None]
@@ -31,6 +33,9 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
     if cache is not None:
         for s, fp, d in zip(stories, fps, done):
             cache.put(",".join(s.articles), fp, d)
+    if fps_out is not None:
+        for s, fp in zip(stories, fps):
+            fps_out[s.id] = derived_fp("Story", fp, s.id, s.title, s.pinned, s.weight, s.articles)
     return [replace(d, id=s.id, title=s.title, pinned=s.pinned, weight=s.weight)
             for s, d in zip(stories, done)]
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 from markdown_it import MarkdownIt
 
 from digest import frontmatter as fm
-from digest.cache import Store, fingerprint
+from digest.cache import Store, derived_fp, fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
@@ -27,17 +27,21 @@ MAX_NESTING = 20  # markdown-it drops text nested deeper; a bound keeps recursio
 
 
 def clean_all(files: Sequence[SourceFile], config: Config, drafts: bool = False,
-              cache: Store | None = None) -> tuple[list[Article], list[Problem]]:
+              cache: Store | None = None,
+              fps_out: dict[str, str] | None = None) -> tuple[list[Article], list[Problem]]:
     """Return the articles that parse (drafts only when asked) and every problem found.
 
     Files whose text and relevant config match `cache` are not parsed again; the others are
-    parsed on all cores when there are many.
+    parsed on all cores when there are many. When `fps_out` is given it receives article id ->
+    a fingerprint of everything the article was made from (cache.derived_fp), so later
+    stages need not hash the article itself.
     """
-    results = _parse_cached(files, config, cache)
+    inputs: list[str] = []
+    results = _parse_cached(files, config, cache, inputs)
     articles: list[Article] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for src, (article, found) in zip(files, results):
+    for src, fp, (article, found) in zip(files, inputs, results):
         problems.extend(found)
         if article is None or (article.status == "draft" and not drafts):
             continue
@@ -47,14 +51,17 @@ def clean_all(files: Sequence[SourceFile], config: Config, drafts: bool = False,
             continue
         seen[article.id] = src.path
         articles.append(article)
+        if fps_out is not None:
+            fps_out[article.id] = derived_fp("Article", fp)
     return articles, problems
 
 
-def _parse_cached(files: Sequence[SourceFile], config: Config,
-                  cache: Store | None) -> list[tuple[Article | None, list[Problem]]]:
-    """Return clean_one's result per file, from the cache where the inputs are unchanged."""
+def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | None,
+                  fps: list[str]) -> list[tuple[Article | None, list[Problem]]]:
+    """Return clean_one's result per file, from the cache where the inputs are unchanged;
+    `fps` receives the fingerprint of each file's inputs."""
     setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
-    fps = [fingerprint(setting, f.path, f.text) for f in files]
+    fps[:] = [fingerprint(setting, f.path, f.text) for f in files]
     results = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
     todo = [i for i, r in enumerate(results) if r is None]
     for i, r in zip(todo, map_chunks(_parse_chunk, config, [files[i] for i in todo])):

@@ -1,6 +1,8 @@
 """Feeds (Atom, JSON Feed), sitemap.xml and robots.txt, all with ids stable across rebuilds."""
 from __future__ import annotations
 
+import functools
+import heapq
 import json
 import uuid
 from datetime import date, datetime, time, timezone
@@ -25,6 +27,7 @@ def entry_id(kind: str, key: str) -> str:
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, f'{kind}:{key}')}"
 
 
+@functools.lru_cache(maxsize=4096)  # a digest has far fewer distinct times than articles
 def rfc3339(value: date | datetime | None) -> str:
     """Return a timestamp for feeds; dates become midnight UTC, missing ones the epoch."""
     if value is None:
@@ -58,6 +61,10 @@ def story_entries(config: Config, stories: Sequence[Story],
 
 def article_entries(config: Config, arts: Sequence[Article]) -> list[dict]:
     """Return feed entries for articles, newest first."""
+    if len(arts) > FEED_ENTRIES:  # only the newest can be in the feed: make entries for those
+        stamps = [rfc3339(a.updated or a.published) for a in arts]
+        cutoff = heapq.nlargest(FEED_ENTRIES, stamps)[-1]
+        arts = [a for a, t in zip(arts, stamps) if t >= cutoff]
     entries = [{"id": entry_id("article", a.id), "title": a.title,
                 "url": absolute(config, f"articles/{a.id}/"), "published": rfc3339(a.published),
                 "updated": rfc3339(a.updated or a.published), "summary": a.standfirst or

@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from digest.cache import Store, content_hash, fingerprint
 from digest.config import Config
@@ -61,6 +61,8 @@ class Page:
     template: str
     context: Mapping[str, Any]
     deps: str  # fingerprint of everything the page reads
+    # more context made only when the page is rendered (costly to make for every page)
+    more: Callable[[Site], Mapping[str, Any]] | None = None
 
     @property
     def output(self) -> str:
@@ -87,30 +89,45 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
                 cache: Store | None = None, existing: frozenset[str] = frozenset(),
-                reuse: Mapping[str, str] | None = None) -> Rendered:
+                reuse: Mapping[str, str] | None = None,
+                known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
     """Return the site's files; pages whose inputs match `cache` and exist already are kept,
-    and digest.json lines of unchanged records come from `reuse` (export.previous_lines)."""
+    and digest.json lines of unchanged records come from `reuse` (export.previous_lines).
+
+    `known` holds a fingerprint per story and per article id (from analyze_all and
+    clean_all); those missing are made by hashing the record (export.record_fp).
+    """
     by_id = {a.id: a for a in articles}
     site = Site(config, rank(stories, by_id), by_id,
                 {a: s.id for s in stories for a in s.articles}, _outlets(articles))
     # one fingerprint per story and article, shared by page fingerprints and digest.json
-    known = ({s.id: record_fp(s) for s in site.stories}, {a.id: record_fp(a) for a in articles})
-    pages = _pages(site, fingerprint(theme_fingerprint(config), repr(config)), *known)
-    todo = [p for p in pages if not _unchanged(p, cache, existing)]
+    given = known or ({}, {})
+    known = ({s.id: given[0].get(s.id) or record_fp(s) for s in site.stories},
+             {a.id: given[1].get(a.id) or record_fp(a) for a in articles})
+    base = fingerprint(theme_fingerprint(config), repr(config))
+    pages = _pages(site, base, *known)
+    todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
     out = dict(zip((p.output for p in todo), map_chunks(_render_pages, site, todo)))
     fps = {p.output: p.deps for p in pages}
+    derived = _derived_files(site, base, [p.output for p in pages], *known)
+    for path, deps, make in derived:
+        fps[path] = deps
+        if not _unchanged(path, deps, cache, existing):
+            out[path] = make()
     if cache is not None:
         for p in pages:
             cache.put(p.output, p.deps, True)
-    data, record_fps = _data_files(site, articles, [p.output for p in pages], reuse, known)
+        for path, deps, _ in derived:
+            cache.put(path, deps, True)
+    data, record_fps = _data_files(site, articles, reuse, known)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items())
     return Rendered(dict(sorted(fps.items())), out, record_fps)
 
 
-def _unchanged(page: Page, cache: Store | None, existing: frozenset[str]) -> bool:
-    return bool(cache is not None and page.output in existing
-                and cache.get(page.output, page.deps))
+def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[str]) -> bool:
+    """True when the served site holds `output` made from inputs with fingerprint `deps`."""
+    return bool(cache is not None and output in existing and cache.get(output, deps))
 
 
 def _render_pages(site: Site, pages: Sequence[Page]) -> list[bytes]:
@@ -121,23 +138,21 @@ def _render_pages(site: Site, pages: Sequence[Page]) -> list[bytes]:
         def url(target: str, _path: str = page.path) -> str:
             return relative_url(_path, target, site.config.base_path)
         ctx = {"site": site, "config": site.config, "page": page.path, "url": url,
-               "canonical": feeds.absolute(site.config, page.path), **page.context}
+               "canonical": feeds.absolute(site.config, page.path), **page.context,
+               **(page.more(site) if page.more else {})}
         out.append(render(env, page.template, ctx).encode("utf-8"))
     return out
 
 
-def _data_files(site: Site, articles: Sequence[Article], html: Sequence[str],
+def _data_files(site: Site, articles: Sequence[Article],
                 reuse: Mapping[str, str] | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
                 ) -> tuple[dict[str, bytes], list[str]]:
-    """Return digest.json, feeds, sitemap, robots.txt and the theme's static files, and the
-    fingerprints of digest.json's record lines."""
+    """Return digest.json, robots.txt and the theme's static files, and the fingerprints of
+    digest.json's record lines."""
     config = site.config
     text, record_fps = digest_json(config, site.stories, articles, reuse, known)
     out = {"digest.json": text.encode("utf-8")}
-    out.update(feed_files(site))
-    out["sitemap.xml"] = feeds.sitemap(config, [p.removesuffix("index.html") for p in html
-                                                if p != "404.html"])
     out["robots.txt"] = feeds.robots(config)
     out[".nojekyll"] = b""  # GitHub Pages: serve files as they are
     if config.cname:
@@ -146,19 +161,47 @@ def _data_files(site: Site, articles: Sequence[Article], html: Sequence[str],
     return out, record_fps
 
 
-def feed_files(site: Site) -> dict[str, bytes]:
-    """Return the site's story feeds (Atom and JSON Feed) and one Atom feed per outlet."""
+Derived = tuple[str, str, Callable[[], bytes]]  # output path, fingerprint of inputs, maker
+
+
+def _derived_files(site: Site, base: str, html: Sequence[str], story_fp: Mapping[str, str],
+                   art_fp: Mapping[str, str]) -> list[Derived]:
+    """Return the feeds and the sitemap, each with a fingerprint of what it reads and a
+    function that makes it (called only when the served copy is out of date)."""
     config = site.config
     listed = [s for s in site.stories
               if any(site.articles[a].status == "published" for a in s.articles)]
-    entries = feeds.story_entries(config, listed, site.articles)
-    out = {"feed.xml": feeds.atom(config, config.title, "feed.xml", entries),
-           "feed.json": feeds.json_feed(config, config.title, "feed.json", entries)}
+    whole = fingerprint(base, [(s.id, story_fp[s.id], [art_fp[a] for a in s.articles])
+                               for s in listed])
+
+    def story_feeds() -> dict[str, bytes]:
+        entries = feeds.story_entries(config, listed, site.articles)
+        return {"feed.xml": feeds.atom(config, config.title, "feed.xml", entries),
+                "feed.json": feeds.json_feed(config, config.title, "feed.json", entries)}
+
+    made: dict[str, bytes] = {}
+
+    def story_feed(name: str) -> Callable[[], bytes]:
+        def make() -> bytes:
+            if not made:
+                made.update(story_feeds())
+            return made[name]
+        return make
+
+    out: list[Derived] = [("feed.xml", fingerprint(whole, "atom"), story_feed("feed.xml")),
+                          ("feed.json", fingerprint(whole, "json"), story_feed("feed.json"))]
     for name, slug, arts in site.outlets:
         page = f"outlets/{slug}/feed.xml"
-        out[page] = feeds.atom(config, f"{name} · {config.title}", page,
-                               feeds.article_entries(config, arts))
+        out.append((page, fingerprint(base, page, name, [art_fp[a.id] for a in arts]),
+                    functools.partial(_outlet_feed, config, name, page, arts)))
+    pages = [p.removesuffix("index.html") for p in html if p != "404.html"]
+    out.append(("sitemap.xml", fingerprint(base, "sitemap", pages),
+                functools.partial(feeds.sitemap, config, pages)))
     return out
+
+
+def _outlet_feed(config: Config, name: str, page: str, arts: Sequence[Article]) -> bytes:
+    return feeds.atom(config, f"{name} · {config.title}", page, feeds.article_entries(config, arts))
 
 
 def _pages(site: Site, base: str, whole_fp: Mapping[str, str],
@@ -177,16 +220,22 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str],
                           {"story": s, "members": site.members(s)}, story_fp[s.id]))
     for a in site.articles.values():
         story = site.story(site.story_of[a.id])
-        summary_ids = {passages.anchor(c.start, c.end) for x in story.summary
-                       for c in x.citations if c.article == a.id}
-        pages.append(Page(f"articles/{a.id}/", "article.html",
-                          {"article": a, "story": story, "spans": cited_spans(site, a.id),
-                           "summary_ids": summary_ids}, story_fp[story.id]))
+        pages.append(Page(f"articles/{a.id}/", "article.html", {"article": a, "story": story},
+                          story_fp[story.id], functools.partial(_article_more, a.id)))
     for name, slug, arts in site.outlets:
         pages.append(Page(f"outlets/{slug}/", "outlet.html",
                           {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
                           fingerprint(base, name, [art_fp[a.id] for a in arts])))
     return pages
+
+
+def _article_more(article_id: str, site: Site) -> dict[str, Any]:
+    """Return an article page's anchors: every span its story cites, and which of them the
+    merged summary cites."""
+    story = site.story(site.story_of[article_id])
+    return {"spans": cited_spans(site, article_id),
+            "summary_ids": {passages.anchor(c.start, c.end) for x in story.summary
+                            for c in x.citations if c.article == article_id}}
 
 
 STORIES_PER_PAGE = 30  # stories on one page of the merged summary
