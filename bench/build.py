@@ -17,6 +17,7 @@ import http.client
 import io
 import os
 import pstats
+import re
 import shutil
 import socket
 import subprocess
@@ -69,7 +70,7 @@ def edit_one(site: Path, k: int) -> Path:
     """Change one article's front-matter (an editor's note) and return its path."""
     files = sorted((site / "content").glob("*.md"))
     path = files[k % len(files)]
-    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"\nnote: [^\n]*", "", path.read_text(encoding="utf-8"))  # an earlier edit's
     path.write_text(text.replace("\n---\n", f"\nnote: Checked by the desk ({k}).\n---\n", 1),
                     encoding="utf-8")
     return path

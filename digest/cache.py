@@ -93,6 +93,17 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def text_fingerprint(*parts: str) -> str:
+    """Return a stable hash of some strings: like fingerprint, but for long texts (hashes
+    their UTF-8 bytes, each with its length, instead of a repr)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
 def derived_fp(kind: str, *inputs: Any) -> str:
     """Return a fingerprint of a value made by this very code from `inputs` (fingerprints and
     plain values): equal inputs and code give an equal value, so hashing the value itself

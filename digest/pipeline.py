@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from digest import cache
 from digest.config import Config
@@ -50,7 +50,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
           strict: bool = False, config_problems: tuple[Problem, ...] = (),
           keep_on_errors: bool = False, clean_cache: bool = False,
           progress: Callable[[str], None] = _quiet,
-          warm: dict[str, cache.Store] | None = None) -> BuildReport:
+          warm: dict[str, Any] | None = None) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -67,7 +67,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
               for name in names}
     articles_cache, stories_cache, pages_cache = caches.values()
     progress("read")
-    files, problems = read.read_content(config.root)
+    seen = warm.setdefault(FILES, {}) if warm is not None and not clean_cache else None
+    files, problems = read.read_content(config.root, seen=seen)
     progress("clean")
     article_fps: dict[str, str] = {}
     articles, found = clean.clean_all(files, config, drafts=drafts, cache=articles_cache,
@@ -82,11 +83,11 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
                                   cache=stories_cache, fps_out=story_fps)
     progress("render")
     state = config.root / write.STATE_DIR
-    manifests = trees.load_manifests(state / trees.MANIFESTS)
+    manifests = trees.load_manifests(out, state)
     served = trees.active(out, state)
     held = manifests.get(str(served), {})  # what the served tree holds
     existing = set(held) if served else write.existing_files(out)
-    reuse = {} if clean_cache else export.previous_lines(served, state, held.get("digest.json"))
+    reuse = {} if clean_cache else _json_lines(warm, served, state, held.get("digest.json"))
     rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing),
                                   reuse, (story_fps, article_fps))
     files_total = len(rendered.fps)
@@ -98,13 +99,28 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     trees.publish(out, rendered.files, rendered.fps, state,
                   finish=index_site if config.search else None, manifests=manifests)
     write.write_story_ids(config.root, story_ids)
-    export.save_index(state, rendered.files["digest.json"], rendered.record_fps)
+    export.save_index(state, rendered.fps["digest.json"], list(rendered.records))
     for store in caches.values():
         cache.save_store(store)
     if warm is not None:
         warm.clear()
         warm.update(caches)
+        warm[FILES] = seen
+        warm[JSON_LINES] = (rendered.fps["digest.json"], rendered.records)
     return _done(report, started, written=True)
+
+
+FILES = "content files"  # in `warm`: what read_content read, by path (its `seen`)
+JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, its lines by record)
+
+
+def _json_lines(warm: dict[str, Any] | None, served: Path | None, state: Path,
+                known: str | None) -> Mapping[str, bytes]:
+    """Return record fingerprint -> line of the digest.json being served: kept in memory by
+    a long-running caller, else read back from the served tree (export.previous_lines)."""
+    if warm and JSON_LINES in warm and known is not None and warm[JSON_LINES][0] == known:
+        return warm[JSON_LINES][1]
+    return export.previous_lines(served, state, known)
 
 
 def _done(report: BuildReport, started: float, written: bool = False) -> BuildReport:

@@ -24,10 +24,19 @@ class SourceFile:
     text: str
 
 
-def read_content(root: Path, max_bytes: int = MAX_BYTES) -> tuple[list[SourceFile], list[Problem]]:
-    """Return every readable content file under root/content, sorted by path, and problems."""
+def read_content(root: Path, max_bytes: int = MAX_BYTES,
+                 seen: dict[str, tuple[tuple[int, ...], SourceFile]] | None = None,
+                 ) -> tuple[list[SourceFile], list[Problem]]:
+    """Return every readable content file under root/content, sorted by path, and problems.
+
+    `seen` (kept by a long-running caller, `digest serve`) maps paths to what this function
+    read there before and the file's status then; a file whose size, times and inode are
+    unchanged is not read again. It is updated to hold what was read now.
+    """
     files, problems = [], []
     content = root / CONTENT_DIR
+    memo = {} if seen is None else seen
+    now: dict[str, tuple[tuple[int, ...], SourceFile]] = {}
     for rel_in, path, is_link in find_content(content):
         # file names are bytes: read them as UTF-8 whatever the locale, so output is the same
         rel = os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
@@ -42,13 +51,22 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES) -> tuple[list[SourceFil
             continue
         try:
             with open(path, "rb") as fh:
-                _check_size(os.fstat(fh.fileno()).st_size, max_bytes)
-                data = fh.read()
-            files.append(SourceFile(rel, decode(data)))
+                st = os.fstat(fh.fileno())
+                status = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+                if rel in memo and memo[rel][0] == status:
+                    src = memo[rel][1]
+                else:
+                    _check_size(st.st_size, max_bytes)
+                    src = SourceFile(rel, decode(fh.read()))
+            files.append(src)
+            now[rel] = (status, src)
         except ValueError as exc:
             problems.append(Problem("error", rel, str(exc)))
         except OSError as exc:
             problems.append(Problem("error", rel, f"cannot read file: {exc.strerror or exc}"))
+    if seen is not None:
+        seen.clear()
+        seen.update(now)
     return files, problems
 
 

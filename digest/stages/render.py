@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
@@ -76,7 +76,7 @@ class Rendered:
 
     fps: Mapping[str, str]
     files: Mapping[str, bytes]
-    record_fps: Sequence[str] = ()  # of digest.json's record lines (export.save_index)
+    records: Mapping[str, bytes] = field(default_factory=dict)  # digest.json's lines by fingerprint
 
 
 def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Story]:
@@ -89,7 +89,7 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
                 cache: Store | None = None, existing: frozenset[str] = frozenset(),
-                reuse: Mapping[str, str] | None = None,
+                reuse: Mapping[str, bytes] | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
     """Return the site's files; pages whose inputs match `cache` and exist already are kept,
     and digest.json lines of unchanged records come from `reuse` (export.previous_lines).
@@ -107,7 +107,7 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     base = fingerprint(theme_fingerprint(config), repr(config))
     pages = _pages(site, base, *known)
     todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
-    out = dict(zip((p.output for p in todo), map_chunks(_render_pages, site, todo)))
+    out = dict(zip((p.output for p in todo), map_chunks(_render_pages, (site, base), todo)))
     fps = {p.output: p.deps for p in pages}
     derived = _derived_files(site, base, [p.output for p in pages], *known)
     for path, deps, make in derived:
@@ -119,10 +119,11 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
             cache.put(p.output, p.deps, True)
         for path, deps, _ in derived:
             cache.put(path, deps, True)
-    data, record_fps = _data_files(site, articles, reuse, known)
+    data, records, json_fp = _data_files(site, articles, reuse, known)
     out.update(data)
-    fps.update((path, content_hash(blob)) for path, blob in data.items())
-    return Rendered(dict(sorted(fps.items())), out, record_fps)
+    fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
+    fps["digest.json"] = json_fp
+    return Rendered(dict(sorted(fps.items())), out, records)
 
 
 def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[str]) -> bool:
@@ -130,9 +131,23 @@ def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[
     return bool(cache is not None and output in existing and cache.get(output, deps))
 
 
-def _render_pages(site: Site, pages: Sequence[Page]) -> list[bytes]:
+_ENVIRONMENTS: dict[str, Any] = {}  # theme and config fingerprint -> its environment
+
+
+def _environment(config: Config, base: str) -> Any:
+    """Return the template environment for a config and theme (`base` fingerprints both):
+    a long-running process (`digest serve`) keeps it, and the templates it has compiled,
+    from one build to the next."""
+    if base not in _ENVIRONMENTS:
+        _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[base] = environment(config, {"date_span": date_span})
+    return _ENVIRONMENTS[base]
+
+
+def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[bytes]:
     """Render pages with one environment (runs in worker processes for large sites)."""
-    env = environment(site.config, {"date_span": date_span})
+    site, base = shared
+    env = _environment(site.config, base)
     out = []
     for page in pages:
         def url(target: str, _path: str = page.path) -> str:
@@ -145,20 +160,20 @@ def _render_pages(site: Site, pages: Sequence[Page]) -> list[bytes]:
 
 
 def _data_files(site: Site, articles: Sequence[Article],
-                reuse: Mapping[str, str] | None = None,
+                reuse: Mapping[str, bytes] | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
-                ) -> tuple[dict[str, bytes], list[str]]:
-    """Return digest.json, robots.txt and the theme's static files, and the fingerprints of
-    digest.json's record lines."""
+                ) -> tuple[dict[str, bytes], dict[str, bytes], str]:
+    """Return digest.json, robots.txt and the theme's static files, digest.json's record
+    lines by fingerprint, and digest.json's own fingerprint."""
     config = site.config
-    text, record_fps = digest_json(config, site.stories, articles, reuse, known)
-    out = {"digest.json": text.encode("utf-8")}
+    data, records, json_fp = digest_json(config, site.stories, articles, reuse, known)
+    out = {"digest.json": data}
     out["robots.txt"] = feeds.robots(config)
     out[".nojekyll"] = b""  # GitHub Pages: serve files as they are
     if config.cname:
         out["CNAME"] = config.cname.encode() + b"\n"
     out.update(static_files(config))
-    return out, record_fps
+    return out, records, json_fp
 
 
 Derived = tuple[str, str, Callable[[], bytes]]  # output path, fingerprint of inputs, maker

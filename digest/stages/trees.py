@@ -25,7 +25,6 @@ from digest.stages.write import confined
 log = logging.getLogger(__name__)
 
 Manifest = dict[str, str]  # output path -> fingerprint of its content
-MANIFESTS = "trees.json"  # in the state folder: what each tree holds (JSON: never runs code)
 
 
 def trees(out: Path, state: Path) -> tuple[Path, Path]:
@@ -42,21 +41,30 @@ def active(out: Path, state: Path) -> Path | None:
     return target if target in trees(out, state) and target.is_dir() else None
 
 
-def load_manifests(path: Path) -> dict[str, Manifest]:
-    """Return tree path -> manifest as the last build recorded them (empty when unusable)."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):  # missing or damaged: every tree counts as unknown
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {t: m for t, m in data.items() if isinstance(m, dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())}
+def manifest_file(tree: Path) -> Path:
+    """Return where the manifest of a tree is kept: beside it, as JSON (never runs code)."""
+    return tree.with_name(tree.name + ".json")
 
 
-def save_manifests(path: Path, manifests: Mapping[str, Manifest]) -> None:
+def load_manifests(out: Path, state: Path) -> dict[str, Manifest]:
+    """Return tree path -> manifest, for the trees of `out` whose manifest the last build
+    left (a tree without one counts as unknown and is rewritten from scratch)."""
+    found = {}
+    for tree in trees(out, state):
+        try:
+            data = json.loads(manifest_file(tree).read_bytes())
+        except (OSError, ValueError):  # missing or damaged
+            continue
+        if isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                          for k, v in data.items()):
+            found[str(tree)] = data
+    return found
+
+
+def _save_manifest(tree: Path, manifest: Mapping[str, str]) -> None:
     # ASCII with escapes: any odd path (even a lone surrogate) round-trips
-    atomic_write_bytes(path, json.dumps(manifests, sort_keys=True, separators=(",", ":")).encode())
+    atomic_write_bytes(manifest_file(tree),
+                       json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
 
 
 def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
@@ -72,11 +80,10 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
             stale.unlink(missing_ok=True)
     current = active(out, state)
     idle = next(t for t in trees(out, state) if t != current)
-    manifest_file = state / MANIFESTS
     if manifests is None:
-        manifests = load_manifests(manifest_file)
+        manifests = load_manifests(out, state)
     held = manifests.pop(str(idle), None) if idle.is_dir() else None
-    save_manifests(manifest_file, manifests)  # withdrawn before the idle tree changes
+    manifest_file(idle).unlink(missing_ok=True)  # withdrawn before the idle tree changes
     if held is None:
         shutil.rmtree(idle, ignore_errors=True)
         idle.mkdir(parents=True)
@@ -87,7 +94,7 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
         finish(idle)
     _flip(out, idle)
     manifests[str(idle)] = dict(fps)
-    save_manifests(manifest_file, manifests)
+    _save_manifest(idle, fps)
 
 
 def _update(tree: Path, source: Path | None, files: Mapping[str, bytes],
