@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build import corpus, timed  # noqa: E402
+from build import DIGEST, corpus, timed  # noqa: E402
 
 INSTALL = {"hugo": "apt-get install hugo",
            "pelican": "python3 -m venv V && V/bin/pip install pelican==4.12.0 markdown"}
@@ -169,7 +169,7 @@ def row(n: int, tool: str, ver: str, r: dict, html: int) -> None:
 
 
 def run(sizes: list[int], work: Path, hugo: str | None, pelican: str | None, repeat: int) -> None:
-    versions = {"digest": version(["digest", "--version"]),
+    versions = {"digest": version([DIGEST, "--version"]),
                 "hugo": version([hugo, "version"]) if hugo else "",
                 "pelican": version([pelican, "--version"]) if pelican else ""}
     print(f"{'articles':>8} {'tool':<8} {'version':<8} {'wall s':>7} {'cpu s':>7} {'peak MB':>8} "
@@ -180,7 +180,7 @@ def run(sizes: list[int], work: Path, hugo: str | None, pelican: str | None, rep
         peers = work / f"peers-bench-{n}"
         convert(site, peers)
         walls: dict[str, float] = {}
-        builds = [("digest", ["digest", "build", "--clean"], site, [], "site"),
+        builds = [("digest", [DIGEST, "build", "--clean"], site, [], "site"),
                   ("hugo", [hugo, "--quiet", "--destination", str(peers / "hugo" / "public")],
                    peers / "hugo", ["public", "resources"], "public"),
                   ("pelican", [pelican, "content", "-s", "pelicanconf.py", "-o", "output"],

@@ -12,6 +12,8 @@ verify is never unpickled. Where no key can be kept, builds run without a cache.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import hmac
 import logging
@@ -21,7 +23,7 @@ import secrets
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from digest import __version__
 from digest.fsutil import atomic_write_bytes
@@ -84,6 +86,22 @@ def _read_or_make_key(path: Path) -> bytes | None:
 
 def _sign(key: bytes, data: bytes) -> bytes:
     return hmac.new(key, data, hashlib.sha256).digest()
+
+
+def seal(data: bytes) -> bytes | None:
+    """Return `data` signed with this user's key for a cache file (None: no key, no cache)."""
+    key = signing_key()
+    return None if key is None else MAGIC + _sign(key, data) + data
+
+
+def unseal(raw: bytes) -> bytes:
+    """Return the data of a sealed cache file, or raise ValueError when this user's key did
+    not sign it (so it is never unpickled or unmarshalled)."""
+    key = signing_key()
+    mac, data = raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
+    if key is None or not raw.startswith(MAGIC) or not hmac.compare_digest(mac, _sign(key, data)):
+        raise ValueError("not signed with this user's key, so not read")
+    return data
 
 
 def fingerprint(*parts: Any) -> str:
@@ -159,9 +177,24 @@ def open_store(root: Path, name: str, enabled: bool = True) -> Store:
     if not enabled or signing_key() is None:
         store.changed = set(range(SHARDS))
         return store
-    for shard in range(SHARDS):
-        store.entries.update(_load(store, shard))
+    with no_collection():
+        for shard in range(SHARDS):
+            store.entries.update(_load(store, shard))
     return store
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector: unpickling creates millions of objects, and each
+    collection it would trigger walks all those made so far (at 10,000 articles loading
+    the cache took 0.8 s with it, 0.35 s without). Nothing made here forms garbage cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def carry(store: Store) -> Store:
@@ -176,11 +209,7 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
         store.changed.add(shard)
         return {}
     try:
-        raw = path.read_bytes()
-        mac, data = raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
-        if not raw.startswith(MAGIC) or not hmac.compare_digest(mac, _sign(signing_key(), data)):
-            raise ValueError("not signed with this user's key, so not read")
-        tag, entries = pickle.loads(data)
+        tag, entries = pickle.loads(unseal(path.read_bytes()))
         if tag != FORMAT:  # another digest version or code: expected after an upgrade
             log.debug("cache %s is from %r; rebuilding it", path, tag)
             store.changed.add(shard)
@@ -196,11 +225,11 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
 
 def save_store(store: Store) -> None:
     """Write the shards that changed or lost entries (stale entries are dropped)."""
-    key = signing_key()
-    if key is None:
+    if signing_key() is None:
         return
     dropped = {_shard(k) for k in store.entries.keys() - store.used.keys()}
     for shard in sorted(store.changed | dropped):
         part = {k: v for k, v in store.used.items() if _shard(k) == shard}
-        data = pickle.dumps((FORMAT, part), protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write_bytes(store.path(shard), MAGIC + _sign(key, data) + data)
+        sealed = seal(pickle.dumps((FORMAT, part), protocol=pickle.HIGHEST_PROTOCOL))
+        if sealed is not None:
+            atomic_write_bytes(store.path(shard), sealed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -243,5 +244,16 @@ def _print_error(message: str) -> None:
     _console().print(f"error: {message}", style="bold red", markup=False, soft_wrap=True)
 
 
+def run() -> None:
+    """The `digest` command: main(), then exit without freeing every object one by one (a
+    build of 10,000 articles holds millions; tearing them down took 0.2 s). Files are
+    closed by then, and output streams and logs are flushed here first."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,8 +1,10 @@
 """build(config) -> BuildReport: the stages in order, nothing else."""
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -61,10 +63,24 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
+    if clean_cache:
+        shutil.rmtree(config.root / render.TEMPLATE_CACHE, ignore_errors=True)
     names = ("articles", "stories", f"pages-{cache.fingerprint(str(out))}")
     caches = {name: cache.carry(warm[name]) if warm and name in warm and not clean_cache
               else cache.open_store(config.root, name, enabled=not clean_cache)
               for name in names}
+    gc.freeze()  # what was loaded lives through the build: no collection need walk it
+    try:
+        return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
+                      progress, warm, caches, started)
+    finally:
+        gc.unfreeze()
+
+
+def _build(config: Config, out: Path, drafts: bool, strict: bool,
+           config_problems: tuple[Problem, ...], keep_on_errors: bool, clean_cache: bool,
+           progress: Callable[[str], None], warm: dict[str, Any] | None,
+           caches: dict[str, cache.Store], started: float) -> BuildReport:
     articles_cache, stories_cache, pages_cache = caches.values()
     progress("read")
     seen = warm.setdefault(FILES, {}) if warm is not None and not clean_cache else None
@@ -75,8 +91,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
                                       fps_out=article_fps)
     problems = [*config_problems, *problems, *found]
     progress("group")
-    stories, story_ids = group.form_stories(articles, write.read_story_ids(config.root),
-                                            cache=stories_cache)
+    known_ids = write.read_story_ids(config.root)
+    stories, story_ids = group.form_stories(articles, known_ids, cache=stories_cache)
     progress("analyze")
     story_fps: dict[str, str] = {}
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
@@ -98,7 +114,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     progress("write")
     trees.publish(out, rendered.files, rendered.fps, state,
                   finish=index_site if config.search else None, manifests=manifests)
-    write.write_story_ids(config.root, story_ids)
+    write.write_story_ids(config.root, story_ids, known_ids)
     export.save_index(state, rendered.fps["digest.json"], list(rendered.records))
     for store in caches.values():
         cache.save_store(store)

@@ -146,3 +146,30 @@ def test_foreign_cache_files_are_never_unpickled(make_site, tmp_path_factory):
     report = build(config)
     assert not marker.exists()
     assert report.written and tree(root / "site") == before
+
+
+def test_compiled_templates_are_kept_signed_and_foreign_ones_never_run(make_site):
+    import io
+    import marshal
+    import pickle
+
+    from jinja2.bccache import bc_magic
+
+    from digest.cache import MAGIC, unseal
+    root = make_site({"a.md": article(1, "Tarn", "fire", None, 4, "Post")},
+                     config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    before = tree(root / "site")
+    compiled = sorted((root / ".digest" / "cache" / "templates").glob("*.jinja"))
+    assert compiled and all(f.read_bytes().startswith(MAGIC) for f in compiled)
+    code = compile("raise SystemExit('planted template code ran')", "evil", "exec")
+    for f in compiled:  # Jinja's own format, for the right source, posing as signed
+        genuine = io.BytesIO(unseal(f.read_bytes())[len(bc_magic):])
+        checksum = pickle.load(genuine)
+        evil = bc_magic + pickle.dumps(checksum, 2) + marshal.dumps(code)
+        f.write_bytes(MAGIC + b"\0" * 32 + evil)
+    from digest.stages import render
+    render._ENVIRONMENTS.clear()  # as in a new process: templates come from the files
+    report = build(config, out=root / "again")  # every page rendered anew
+    assert report.written and tree(root / "again") == before

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 from markdown_it import MarkdownIt
 
 from digest import frontmatter as fm
-from digest.cache import Store, derived_fp, fingerprint, text_fingerprint
+from digest.cache import Store, derived_fp, fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
@@ -61,7 +61,7 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
     """Return clean_one's result per file, from the cache where the inputs are unchanged;
     `fps` receives the fingerprint of each file's inputs."""
     setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
-    fps[:] = [text_fingerprint(setting, f.path, f.text) for f in files]
+    fps[:] = [fingerprint(setting, f.digest) for f in files]
     results = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
     todo = [i for i, r in enumerate(results) if r is None]
     for i, r in zip(todo, map_chunks(_parse_chunk, config, [files[i] for i in todo])):

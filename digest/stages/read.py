@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.cache import text_fingerprint
 from digest.models import Problem
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,11 @@ class SourceFile:
 
     path: str
     text: str
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A hash of the path and text (kept: a long-running build reuses this object)."""
+        return text_fingerprint(self.path, self.text)
 
 
 def read_content(root: Path, max_bytes: int = MAX_BYTES,
@@ -50,14 +57,14 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES,
                                     "file name is not valid UTF-8: rename the file"))
             continue
         try:
-            with open(path, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                status = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-                if rel in memo and memo[rel][0] == status:
-                    src = memo[rel][1]
-                else:
+            before = memo.get(rel)
+            if before is not None and before[0] == _status(os.stat(path)):
+                src, status = before[1], before[0]
+            else:
+                with open(path, "rb") as fh:
+                    st = os.fstat(fh.fileno())
                     _check_size(st.st_size, max_bytes)
-                    src = SourceFile(rel, decode(fh.read()))
+                    src, status = SourceFile(rel, decode(fh.read())), _status(st)
             files.append(src)
             now[rel] = (status, src)
         except ValueError as exc:
@@ -68,6 +75,11 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES,
         seen.clear()
         seen.update(now)
     return files, problems
+
+
+def _status(st: os.stat_result) -> tuple[int, ...]:
+    """Return what tells that a file changed: size, modification and change times, inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _utf8(name: str) -> bool:

@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from digest.cache import Store, content_hash, fingerprint
@@ -131,6 +132,7 @@ def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[
     return bool(cache is not None and output in existing and cache.get(output, deps))
 
 
+TEMPLATE_CACHE = Path(".digest") / "cache" / "templates"  # compiled templates, signed
 _ENVIRONMENTS: dict[str, Any] = {}  # theme and config fingerprint -> its environment
 
 
@@ -140,7 +142,8 @@ def _environment(config: Config, base: str) -> Any:
     from one build to the next."""
     if base not in _ENVIRONMENTS:
         _ENVIRONMENTS.clear()
-        _ENVIRONMENTS[base] = environment(config, {"date_span": date_span})
+        _ENVIRONMENTS[base] = environment(config, {"date_span": date_span},
+                                          config.root / TEMPLATE_CACHE)
     return _ENVIRONMENTS[base]
 
 

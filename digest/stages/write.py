@@ -60,8 +60,14 @@ def read_story_ids(root: Path) -> dict[str, str]:
             if isinstance(k, str) and isinstance(v, str) and v and slugify(v) == v}
 
 
-def write_story_ids(root: Path, mapping: Mapping[str, str]) -> None:
-    """Persist article id -> story id so story pages keep their URLs as articles are added."""
-    merged = {**read_story_ids(root), **mapping}
+def write_story_ids(root: Path, mapping: Mapping[str, str],
+                    known: Mapping[str, str] | None = None) -> None:
+    """Persist article id -> story id so story pages keep their URLs as articles are added.
+    `known` is read_story_ids' result when the caller has it; nothing is written when the
+    map holds nothing new."""
+    known = read_story_ids(root) if known is None else known
+    merged = {**known, **mapping}
+    if merged == known and (root / STATE_DIR / STORY_IDS).is_file():
+        return
     atomic_write_text(root / STATE_DIR / STORY_IDS,
                       json.dumps(dict(sorted(merged.items())), indent=0) + "\n")
