@@ -5,7 +5,11 @@ import random
 from dataclasses import replace
 from datetime import date, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from digest.analyze.group import group_articles
+from digest.analyze import textfeatures
 from digest.analyze.textfeatures import entities, numbers, title_line
 from digest.models import Article
 
@@ -111,3 +115,10 @@ def test_feature_helpers():
     assert numbers("about 1,200 people") == ["1200"]
     assert title_line("", text) == "Wladimir Klitschko's win over Tony Thompson"
     assert title_line("Given", text) == "Given"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 2.,:/-_’'\n\t\u00a0٣xZ\u2028")), max_size=80)
+       | st.text(max_size=80))
+def test_number_tokens_match_the_pattern_on_the_whole_text(text):
+    assert textfeatures._number_tokens(text) == textfeatures._NUMBER.findall(text)
