@@ -83,7 +83,13 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
            caches: dict[str, cache.Store], started: float) -> BuildReport:
     articles_cache, stories_cache, pages_cache = caches.values()
     progress("read")
-    seen = warm.setdefault(FILES, {}) if warm is not None and not clean_cache else None
+    state = config.root / write.STATE_DIR
+    if clean_cache:
+        seen: dict[str, read.Seen] = {}  # every file read anew
+    elif warm is not None and FILES in warm:
+        seen = warm[FILES]
+    else:
+        seen = read.load_seen(state, config.root)
     files, problems = read.read_content(config.root, seen=seen)
     progress("clean")
     article_fps: dict[str, str] = {}
@@ -98,7 +104,6 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
                                   cache=stories_cache, fps_out=story_fps)
     progress("render")
-    state = config.root / write.STATE_DIR
     manifests = trees.load_manifests(out, state)
     served = trees.active(out, state)
     held = manifests.get(str(served), {})  # what the served tree holds
@@ -116,6 +121,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
                   finish=index_site if config.search else None, manifests=manifests)
     write.write_story_ids(config.root, story_ids, known_ids)
     export.save_index(state, rendered.fps["digest.json"], list(rendered.records))
+    read.save_seen(state, seen)
     for store in caches.values():
         cache.save_store(store)
     if warm is not None:

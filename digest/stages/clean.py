@@ -13,7 +13,7 @@ from digest.cache import Store, derived_fp, fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
-from digest.stages.read import SourceFile
+from digest.stages.read import KnownFile, SourceFile
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,20 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
     `fps` receives the fingerprint of each file's inputs."""
     setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
     fps[:] = [fingerprint(setting, f.digest) for f in files]
-    results = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
-    todo = [i for i, r in enumerate(results) if r is None]
+    results: list[Any] = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
+    todo = []
+    for i, r in enumerate(results):
+        if r is None and isinstance(files[i], KnownFile):  # its text is read only now
+            try:
+                if files[i].recheck():  # changed since its status was taken
+                    fps[i] = fingerprint(setting, files[i].digest)
+            except ValueError as exc:
+                results[i] = (None, [Problem("error", files[i].path, str(exc))])
+            except OSError as exc:
+                results[i] = (None, [Problem("error", files[i].path,
+                                             f"cannot read file: {exc.strerror or exc}")])
+        if results[i] is None:
+            todo.append(i)
     for i, r in zip(todo, map_chunks(_parse_chunk, config, [files[i] for i in todo])):
         results[i] = r
     if cache is not None:

@@ -47,16 +47,17 @@ def story_times(story: Story, articles: Mapping[str, Article]) -> tuple[str, str
 
 def story_entries(config: Config, stories: Sequence[Story],
                   articles: Mapping[str, Article]) -> list[dict]:
-    """Return feed entries for stories, newest update first."""
+    """Return feed entries for stories, newest update first (only the newest are made)."""
+    keyed = [(*reversed(story_times(s, articles)), entry_id("story", s.id), s) for s in stories]
+    keyed.sort(key=lambda k: (k[0], k[2]), reverse=True)
     entries = []
-    for s in stories:
-        published, updated = story_times(s, articles)
+    for updated, published, uid, s in keyed[:FEED_ENTRIES]:
         outlets = sorted({articles[a].outlet for a in s.articles if articles[a].outlet})
-        entries.append({"id": entry_id("story", s.id), "title": s.title,
+        entries.append({"id": uid, "title": s.title,
                         "url": absolute(config, f"stories/{s.id}/"), "published": published,
                         "updated": updated, "summary": " ".join(x.text for x in s.summary),
                         "authors": outlets})
-    return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)[:FEED_ENTRIES]
+    return entries
 
 
 def article_entries(config: Config, arts: Sequence[Article]) -> list[dict]:

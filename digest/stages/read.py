@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import errno
 import functools
+import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, NamedTuple
 
 from digest.cache import text_fingerprint
+from digest.fsutil import atomic_write_bytes
 from digest.models import Problem
 
 log = logging.getLogger(__name__)
@@ -31,19 +35,54 @@ class SourceFile:
         return text_fingerprint(self.path, self.text)
 
 
-def read_content(root: Path, max_bytes: int = MAX_BYTES,
-                 seen: dict[str, tuple[tuple[int, ...], SourceFile]] | None = None,
+class KnownFile(SourceFile):
+    """A content file unchanged since an earlier build read it: its digest is known and its
+    text is read from `where` only if something asks for it (a cache miss)."""
+
+    def __init__(self, path: str, where: str, digest: str, max_bytes: int = MAX_BYTES):
+        object.__setattr__(self, "path", path)
+        self.__dict__.update(digest=digest, _where=where, _max=max_bytes)
+
+    @functools.cached_property
+    def text(self) -> str:  # type: ignore[override]
+        """The file's text now; raises OSError or ValueError as read_content reports them."""
+        with open(self.__dict__["_where"], "rb") as fh:
+            _check_size(os.fstat(fh.fileno()).st_size, self.__dict__["_max"])
+            return decode(fh.read())
+
+    def recheck(self) -> bool:
+        """Read the text and make `digest` that of the text read; True if it had changed."""
+        known = self.__dict__["digest"]
+        self.__dict__["digest"] = text_fingerprint(self.path, self.text)
+        return self.__dict__["digest"] != known
+
+
+class Seen(NamedTuple):
+    """What read_content knew of a file: its status, what it read, and when it looked."""
+
+    status: tuple[int, ...]  # size, modification and change times, inode, device
+    source: SourceFile
+    checked_ns: int  # wall clock when the status was taken
+
+
+# A status taken this soon after the file's last change cannot vouch for its content: a
+# write in the same tick of the file system's clock leaves the times unchanged.
+SETTLED_NS = 2_000_000_000
+
+
+def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] | None = None,
                  ) -> tuple[list[SourceFile], list[Problem]]:
     """Return every readable content file under root/content, sorted by path, and problems.
 
-    `seen` (kept by a long-running caller, `digest serve`) maps paths to what this function
-    read there before and the file's status then; a file whose size, times and inode are
-    unchanged is not read again. It is updated to hold what was read now.
+    `seen` (kept by `digest serve`, or loaded by load_seen) maps paths to what this
+    function read there before; a file whose size, times and inode are unchanged since a
+    look taken well after its last change is not read again. It is updated to hold what
+    was found now.
     """
     files, problems = [], []
     content = root / CONTENT_DIR
     memo = {} if seen is None else seen
-    now: dict[str, tuple[tuple[int, ...], SourceFile]] = {}
+    now: dict[str, Seen] = {}
     for rel_in, path, is_link in find_content(content):
         # file names are bytes: read them as UTF-8 whatever the locale, so output is the same
         rel = os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
@@ -58,15 +97,16 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES,
             continue
         try:
             before = memo.get(rel)
-            if before is not None and before[0] == _status(os.stat(path)):
-                src, status = before[1], before[0]
+            if before is not None and _unchanged(before, os.stat(path)):
+                found = before
             else:
+                checked = time.time_ns()
                 with open(path, "rb") as fh:
                     st = os.fstat(fh.fileno())
                     _check_size(st.st_size, max_bytes)
-                    src, status = SourceFile(rel, decode(fh.read())), _status(st)
-            files.append(src)
-            now[rel] = (status, src)
+                    found = Seen(_status(st), SourceFile(rel, decode(fh.read())), checked)
+            files.append(found.source)
+            now[rel] = found
         except ValueError as exc:
             problems.append(Problem("error", rel, str(exc)))
         except OSError as exc:
@@ -80,6 +120,33 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES,
 def _status(st: os.stat_result) -> tuple[int, ...]:
     """Return what tells that a file changed: size, modification and change times, inode."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _unchanged(before: Seen, st: os.stat_result) -> bool:
+    """True when a file's status is as seen before, and that look came well after the last
+    change (so no later write can have kept the same times)."""
+    status = _status(st)
+    return status == before.status and status[2] + SETTLED_NS < before.checked_ns
+
+
+SEEN_FILE = "files.json"  # in the state folder: status and digest of each content file
+
+
+def load_seen(state: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict[str, Seen]:
+    """Return what the last build saw of each content file (save_seen), its text unread."""
+    try:
+        data = json.loads((state / SEEN_FILE).read_bytes())
+        return {rel: Seen(tuple(v[:5]), KnownFile(rel, str(root / rel), v[6], max_bytes), v[5])
+                for rel, v in data.items()
+                if len(v) == 7 and all(isinstance(x, int) for x in v[:6]) and isinstance(v[6], str)}
+    except (OSError, ValueError, AttributeError, TypeError):  # missing or damaged: read all
+        return {}
+
+
+def save_seen(state: Path, seen: Mapping[str, Seen]) -> None:
+    """Record each content file's status and digest for the next build (load_seen)."""
+    data = {rel: [*s.status, s.checked_ns, s.source.digest] for rel, s in sorted(seen.items())}
+    atomic_write_bytes(state / SEEN_FILE, json.dumps(data, separators=(",", ":")).encode())
 
 
 def _utf8(name: str) -> bool:
