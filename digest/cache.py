@@ -228,8 +228,13 @@ def save_store(store: Store) -> None:
     if signing_key() is None:
         return
     dropped = {_shard(k) for k in store.entries.keys() - store.used.keys()}
-    for shard in sorted(store.changed | dropped):
-        part = {k: v for k, v in store.used.items() if _shard(k) == shard}
-        sealed = seal(pickle.dumps((FORMAT, part), protocol=pickle.HIGHEST_PROTOCOL))
+    write = store.changed | dropped
+    parts: dict[int, dict[str, tuple[str, Any]]] = {shard: {} for shard in write}
+    for k, v in store.used.items():
+        part = parts.get(_shard(k))
+        if part is not None:
+            part[k] = v
+    for shard in sorted(write):
+        sealed = seal(pickle.dumps((FORMAT, parts[shard]), protocol=pickle.HIGHEST_PROTOCOL))
         if sealed is not None:
             atomic_write_bytes(store.path(shard), sealed)

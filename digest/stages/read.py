@@ -134,9 +134,10 @@ SEEN_FILE = "files.json"  # in the state folder: status and digest of each conte
 
 def load_seen(state: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict[str, Seen]:
     """Return what the last build saw of each content file (save_seen), its text unread."""
+    base = os.fspath(root)
     try:
         data = json.loads((state / SEEN_FILE).read_bytes())
-        return {rel: Seen(tuple(v[:5]), KnownFile(rel, str(root / rel), v[6], max_bytes), v[5])
+        return {rel: Seen(tuple(v[:5]), KnownFile(rel, f"{base}/{rel}", v[6], max_bytes), v[5])
                 for rel, v in data.items()
                 if len(v) == 7 and all(isinstance(x, int) for x in v[:6]) and isinstance(v[6], str)}
     except (OSError, ValueError, AttributeError, TypeError):  # missing or damaged: read all
