@@ -1,9 +1,12 @@
 """Frozen records passed between the build stages."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
+
+from digest.cache import text_fingerprint
 
 @dataclass(frozen=True)
 class Removed:
@@ -54,6 +57,21 @@ class Article:
     record: ImportRecord | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     sha256: str = ""
+
+    # Digests of what grouping and analysis read of the article, for their cache keys.
+    # Kept on the object once made, and so in the build cache with it: a rebuild after one
+    # edit does not hash every article's fields again.
+    @functools.cached_property
+    def grouping_key(self) -> str:
+        """A digest of the fields grouping reads: id, story key, date, title, text."""
+        return text_fingerprint(repr((self.id, self.story, self.published, self.title,
+                                      self.sha256)))
+
+    @functools.cached_property
+    def analysis_key(self) -> str:
+        """A digest of the fields story analysis reads: id, text, title, dates, outlet."""
+        return text_fingerprint(repr((self.id, self.sha256, self.title, self.published,
+                                      self.updated, self.outlet)))
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
           strict: bool = False, config_problems: tuple[Problem, ...] = (),
           keep_on_errors: bool = False, clean_cache: bool = False,
           progress: Callable[[str], None] = _quiet,
-          warm: dict[str, Any] | None = None) -> BuildReport:
+          warm: dict[str, Any] | None = None,
+          published: Callable[[], None] | None = None) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -60,6 +61,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     Work whose inputs are unchanged comes from the cache in .digest/ unless `clean_cache`.
     A long-running caller passes the same `warm` dict to every build: the cache then stays
     in memory between builds instead of being read again (it is still saved each time).
+    `published` is called as soon as the new site is in place, before the cache and state
+    are saved (the dev server reloads pages then).
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
@@ -72,7 +75,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     gc.freeze()  # what was loaded lives through the build: no collection need walk it
     try:
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
-                      progress, warm, caches, started)
+                      progress, warm, caches, started, published)
     finally:
         gc.unfreeze()
 
@@ -80,7 +83,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
 def _build(config: Config, out: Path, drafts: bool, strict: bool,
            config_problems: tuple[Problem, ...], keep_on_errors: bool, clean_cache: bool,
            progress: Callable[[str], None], warm: dict[str, Any] | None,
-           caches: dict[str, cache.Store], started: float) -> BuildReport:
+           caches: dict[str, cache.Store], started: float,
+           published: Callable[[], None] | None) -> BuildReport:
     articles_cache, stories_cache, pages_cache = caches.values()
     progress("read")
     state = config.root / write.STATE_DIR
@@ -119,6 +123,8 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     progress("write")
     trees.publish(out, rendered.files, rendered.fps, state,
                   finish=index_site if config.search else None, manifests=manifests)
+    if published is not None:
+        published()
     write.write_story_ids(config.root, story_ids, known_ids)
     export.save_index(state, rendered.fps["digest.json"], list(rendered.records))
     read.save_seen(state, seen)

@@ -7,6 +7,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Callable
 
 from digest.config import ConfigError, load_config
 from digest.pipeline import build
@@ -28,16 +29,23 @@ class Builder:
 
     def __call__(self, changed: set[str] | None = None) -> str:
         """Rebuild the site; return the error text ('' when the new site is being served)."""
+        shown: list[float] = []  # when the new site was announced, if it was
+
+        def published() -> None:  # pages reload now; the cache is saved after
+            shown.append(time.perf_counter() - started)
+            self.state.publish("")
+
         with self.lock:
             started = time.perf_counter()
-            error = self._build()
+            error = self._build(published)
             took = time.perf_counter() - started
         if error:
             log.error("build failed; still serving the last good site:\n%s", error)
         else:
-            print(f"built in {took:.2f}s" + (f" ({len(changed)} changed)" if changed else ""),
-                  flush=True)
-        self.state.publish(error)
+            print(f"built in {shown[0] if shown else took:.2f}s"
+                  + (f" ({len(changed)} changed)" if changed else ""), flush=True)
+        if error or not shown:
+            self.state.publish(error)
         # what the build keeps for the next one (the cache: millions of objects at 10,000
         # articles) is moved out of the collector's sight, so each collection during the
         # next build does not walk all of it again; done after the reload is announced
@@ -45,11 +53,12 @@ class Builder:
         gc.freeze()
         return error
 
-    def _build(self) -> str:
+    def _build(self, published: Callable[[], None]) -> str:
         try:
             config, warnings = load_config(self.root)
             report = build(config, drafts=self.drafts, keep_on_errors=True,
-                           config_problems=tuple(warnings), warm=self.warm)
+                           config_problems=tuple(warnings), warm=self.warm,
+                           published=published)
         except (ConfigError, ThemeError, SearchError) as exc:
             return str(exc)
         except Exception:  # a theme or code error must not stop the server

@@ -18,7 +18,7 @@ WATCHED_FILES = ("config.yaml",)
 class Debouncer(FileSystemEventHandler):
     """Collect changed paths and call `on_change(paths)` once no event came for `delay` seconds."""
 
-    def __init__(self, root: Path, on_change: Callable[[set[str]], None], delay: float = 0.1):
+    def __init__(self, root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05):
         self.root, self.on_change, self.delay = root, on_change, delay
         self.pending: set[str] = set()
         self.lock = threading.Lock()
@@ -57,7 +57,7 @@ class Debouncer(FileSystemEventHandler):
             self.on_change(paths)
 
 
-def watch(root: Path, on_change: Callable[[set[str]], None], delay: float = 0.1) -> Observer:
+def watch(root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05) -> Observer:
     """Start and return an observer over the site's inputs; never the output folder."""
     handler = Debouncer(root, on_change, delay)
     observer = Observer()

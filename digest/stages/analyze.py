@@ -23,7 +23,7 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
     """Return the stories with their analysis filled in; unchanged stories come from `cache`.
     When `fps_out` is given it receives story id -> a fingerprint of everything the finished
     story was made from (cache.derived_fp)."""
-    fps = [fingerprint(max_words, [_inputs(articles[a]) for a in s.articles]) for s in stories]
+    fps = [fingerprint(max_words, [articles[a].analysis_key for a in s.articles]) for s in stories]
     done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
     todo = [i for i, d in enumerate(done) if d is None]
     work = [(stories[i], [articles[a] for a in stories[i].articles]) for i in todo]
@@ -38,11 +38,6 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
             fps_out[s.id] = derived_fp("Story", fp, s.id, s.title, s.pinned, s.weight, s.articles)
     return [replace(d, id=s.id, title=s.title, pinned=s.pinned, weight=s.weight)
             for s, d in zip(stories, done)]
-
-
-def _inputs(a: Article) -> tuple:
-    """Return what analysis reads of an article."""
-    return (a.id, a.sha256, a.title, repr(a.published), repr(a.updated), a.outlet)
 
 
 def _analyze_chunk(shared: tuple[int, Lexicon],

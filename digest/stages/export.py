@@ -46,13 +46,14 @@ def digest_json(config: Config, stories: Sequence[Story], articles: Sequence[Art
     parts = [_line(k, v) for k, v in head.items()]
     whole = text_fingerprint(CODE_FORMAT, *parts)
     records: dict[str, bytes] = {}
-    stories_part = _records(stories, story_record, story_fps, reuse, records)
-    articles_part = _records(sorted(articles, key=lambda a: a.id), article_record, article_fps,
-                             reuse, records)
+    pieces = [("{\n" + ",\n".join(parts) + ',\n"stories": ').encode("utf-8")]
+    _records(stories, story_record, story_fps, reuse, records, pieces)
+    pieces.append(b',\n"articles": ')
+    _records(sorted(articles, key=lambda a: a.id), article_record, article_fps, reuse, records,
+             pieces)
+    pieces.append(b"\n}\n")
     whole = text_fingerprint(whole, *records)
-    head_part = ("{\n" + ",\n".join(parts) + ',\n"stories": ').encode("utf-8")
-    return (b"".join([head_part, stories_part, b',\n"articles": ', articles_part, b"\n}\n"]),
-            records, whole)
+    return b"".join(pieces), records, whole  # one join: the file is copied once
 
 
 def record_fp(item: Story | Article) -> str:
@@ -102,16 +103,21 @@ def _line(key: str, value: Any) -> str:
 
 def _records(items: Sequence[Any], record: Callable[[Any], dict[str, Any]],
              known: Mapping[str, str], reuse: Mapping[str, bytes],
-             records: dict[str, bytes]) -> bytes:
-    lines = []
-    for item in items:
+             records: dict[str, bytes], pieces: list[bytes]) -> None:
+    """Append a JSON array of `items`, one record a line, to `pieces`; note each line in
+    `records` by its fingerprint."""
+    pieces.append(b"[\n" if items else b"[]")
+    for n, item in enumerate(items):
         fp = known.get(item.id) or record_fp(item)
         line = reuse.get(fp)
         if line is None:
             line = _dump(record(item)).encode("utf-8")
-        lines.append(line)
+        if n:
+            pieces.append(b",\n")
+        pieces.append(line)
         records[fp] = line
-    return b"[\n" + b",\n".join(lines) + b"\n]" if lines else b"[]"
+    if items:
+        pieces.append(b"\n]")
 
 
 def article_record(a: Article) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Callable, Mapping, Sequence
 
 from digest.analyze.group import group_articles
-from digest.cache import Store, fingerprint
+from digest.cache import Store, text_fingerprint
 from digest.frontmatter import slugify, sort_key
 from digest.models import Article, Story
 
@@ -20,7 +20,7 @@ def form_stories(articles: Sequence[Article], known: Mapping[str, str],
     The grouping is reused from `cache` while no article's text, title, date or story key changed.
     """
     by_id = {a.id: a for a in articles}
-    fp = fingerprint(sorted((a.id, a.story, repr(a.published), a.title, a.sha256) for a in articles))
+    fp = text_fingerprint(*sorted(a.grouping_key for a in articles))
     groups = cache.get("groups", fp) if cache is not None else None
     if groups is None:
         groups = grouper(articles)
