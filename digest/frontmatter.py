@@ -1,6 +1,7 @@
 """Split a content file into front-matter and body, and validate the front-matter keys."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ def day_of(value: date | datetime | None) -> date | None:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 16)  # ranking and listings ask for every article's, every build
 def sort_key(value: date | datetime | None) -> str:
     """Return a string that orders dates and datetimes chronologically (missing first)."""
     if value is None:
@@ -202,6 +204,7 @@ def describe(value: Any) -> str:
     return f"{kind} {text[:80]}".strip() if kind or text else type(value).__name__
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def slugify(text: str) -> str:
     """Return a URL- and file-safe id: lowercase ASCII letters, digits and single dashes."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

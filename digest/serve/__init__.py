@@ -46,11 +46,7 @@ class Builder:
                   + (f" ({len(changed)} changed)" if changed else ""), flush=True)
         if error or not shown:
             self.state.publish(error)
-        # what the build keeps for the next one (the cache: millions of objects at 10,000
-        # articles) is moved out of the collector's sight, so each collection during the
-        # next build does not walk all of it again; done after the reload is announced
-        gc.collect()
-        gc.freeze()
+        gc.freeze()  # what this build keeps for the next is not walked by collections between
         return error
 
     def _build(self, published: Callable[[], None]) -> str:

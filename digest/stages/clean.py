@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 from markdown_it import MarkdownIt
 
 from digest import frontmatter as fm
-from digest.cache import Store, derived_fp, fingerprint
+from digest.cache import Store, derived_fp, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
@@ -61,14 +61,14 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
     """Return clean_one's result per file, from the cache where the inputs are unchanged;
     `fps` receives the fingerprint of each file's inputs."""
     setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
-    fps[:] = [fingerprint(setting, f.digest) for f in files]
+    fps[:] = [text_fingerprint(setting, f.digest) for f in files]
     results: list[Any] = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
     todo = []
     for i, r in enumerate(results):
         if r is None and isinstance(files[i], KnownFile):  # its text is read only now
             try:
                 if files[i].recheck():  # changed since its status was taken
-                    fps[i] = fingerprint(setting, files[i].digest)
+                    fps[i] = text_fingerprint(setting, files[i].digest)
             except ValueError as exc:
                 results[i] = (None, [Problem("error", files[i].path, str(exc))])
             except OSError as exc:

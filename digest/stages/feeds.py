@@ -22,6 +22,7 @@ def absolute(config: Config, page: str) -> str:
     return config.base_url.rstrip("/") + "/" + page
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def entry_id(kind: str, key: str) -> str:
     """Return a permanent URN for a story or article, independent of where the site is hosted."""
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, f'{kind}:{key}')}"
