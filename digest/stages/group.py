@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Mapping, Sequence
 
-from digest.analyze.group import group_articles
 from digest.cache import Store, text_fingerprint
 from digest.frontmatter import slugify, sort_key
 from digest.models import Article, Story
@@ -13,16 +12,20 @@ Grouper = Callable[[Sequence[Article]], list[tuple[str, ...]]]
 
 
 def form_stories(articles: Sequence[Article], known: Mapping[str, str],
-                 grouper: Grouper = group_articles,
+                 grouper: Grouper | None = None,
                  cache: Store | None = None) -> tuple[list[Story], dict[str, str]]:
     """Return stories (ids stable across builds via `known`: article id -> story id) and the new map.
 
-    The grouping is reused from `cache` while no article's text, title, date or story key changed.
+    The grouping is reused from `cache` while no article's text, title, date or story key
+    changed; else made by `grouper` (digest.analyze.group.group_articles by default,
+    imported only then: it brings numpy).
     """
     by_id = {a.id: a for a in articles}
     fp = text_fingerprint(*sorted(a.grouping_key for a in articles))
     groups = cache.get("groups", fp) if cache is not None else None
     if groups is None:
+        if grouper is None:
+            from digest.analyze.group import group_articles as grouper
         groups = grouper(articles)
     if cache is not None:
         cache.put("groups", fp, groups)
