@@ -99,7 +99,7 @@ def _row(n: int, search: bool, name: str, r: dict) -> None:
           f"{r['rss']:>8.0f}  {r.get('out', '')}", flush=True)
 
 
-def serve_latency(site: Path, rounds: int = 3) -> dict[str, float]:
+def serve_latency(site: Path, rounds: int = 5) -> dict[str, float]:
     """Start `digest serve`, edit one article, time until the reload event and the new text."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
