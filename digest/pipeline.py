@@ -122,9 +122,8 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         return _done(report, started)
     progress("write")
     trees.publish(out, rendered.files, rendered.fps, state,
-                  finish=index_site if config.search else None, manifests=manifests)
-    if published is not None:
-        published()
+                  finish=index_site if config.search else None, manifests=manifests,
+                  published=published)
     write.write_story_ids(config.root, story_ids, known_ids)
     export.save_index(state, rendered.fps["digest.json"], list(rendered.records))
     read.save_seen(state, seen)

@@ -31,14 +31,16 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
         results = map_chunks(_analyze_chunk, (max_words, Lexicon()), work, chunk=8, min_items=16)
     for i, story in zip(todo, results):
         done[i] = story
+    final = [d if (d.id, d.title, d.pinned, d.weight) == (s.id, s.title, s.pinned, s.weight)
+             else replace(d, id=s.id, title=s.title, pinned=s.pinned, weight=s.weight)
+             for s, d in zip(stories, done)]  # kept as they are when nothing is renamed
     if cache is not None:
-        for s, fp, d in zip(stories, fps, done):
+        for s, fp, d in zip(stories, fps, final):
             cache.put(",".join(s.articles), fp, d)
     if fps_out is not None:
         for s, fp in zip(stories, fps):
             fps_out[s.id] = derived_fp("Story", fp, s.id, s.title, s.pinned, s.weight, s.articles)
-    return [replace(d, id=s.id, title=s.title, pinned=s.pinned, weight=s.weight)
-            for s, d in zip(stories, done)]
+    return final
 
 
 def _analyze_chunk(shared: tuple[int, Lexicon],

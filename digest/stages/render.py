@@ -106,20 +106,23 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     known = ({s.id: given[0].get(s.id) or record_fp(s) for s in site.stories},
              {a.id: given[1].get(a.id) or record_fp(a) for a in articles})
     base = fingerprint(theme_fingerprint(config), repr(config))
-    pages = _pages(site, base, *known)
-    todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
-    out = dict(zip((p.output for p in todo), map_chunks(_render_pages, (site, base), todo)))
+    pages, article_deps = _pages(site, base, *known)
     fps = {p.output: p.deps for p in pages}
-    derived = _derived_files(site, base, [p.output for p in pages], *known)
+    fps.update((path, deps) for path, (_, deps) in article_deps.items())
+    todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
+    todo += [_article_page(site, aid, deps) for path, (aid, deps) in article_deps.items()
+             if not _unchanged(path, deps, cache, existing)]
+    out = dict(zip((p.output for p in todo), map_chunks(_render_pages, (site, base), todo)))
+    derived = _derived_files(site, base, list(fps), *known)
     for path, deps, make in derived:
-        fps[path] = deps
         if not _unchanged(path, deps, cache, existing):
             out[path] = make()
     if cache is not None:
-        for p in pages:
-            cache.put(p.output, p.deps, True)
+        for path, deps in fps.items():
+            cache.put(path, deps, True)
         for path, deps, _ in derived:
             cache.put(path, deps, True)
+    fps.update((path, deps) for path, deps, _ in derived)
     data, records, json_fp = _data_files(site, articles, reuse, known)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
@@ -222,10 +225,12 @@ def _outlet_feed(config: Config, name: str, page: str, arts: Sequence[Article]) 
     return feeds.atom(config, f"{name} · {config.title}", page, feeds.article_entries(config, arts))
 
 
-def _pages(site: Site, base: str, whole_fp: Mapping[str, str],
-           art_fp: Mapping[str, str]) -> list[Page]:
-    """Return every HTML page, each with a fingerprint of everything it reads; `whole_fp` and
-    `art_fp` fingerprint each story and article whole (export.record_fp)."""
+def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[str, str],
+           ) -> tuple[list[Page], dict[str, tuple[str, str]]]:
+    """Return every HTML page but the articles', each with a fingerprint of everything it
+    reads, and each article page's output path -> (article id, fingerprint): its Page is
+    made (_article_page) only when it must be rendered. `whole_fp` and `art_fp`
+    fingerprint each story and article whole (export.record_fp)."""
     story_fp = {s.id: fingerprint(base, whole_fp[s.id], [art_fp[a] for a in s.articles])
                 for s in site.stories}
     listed = [a for a in site.articles.values() if a.status == "published"]
@@ -236,15 +241,20 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str],
     for s in site.stories:
         pages.append(Page(f"stories/{s.id}/", "story.html",
                           {"story": s, "members": site.members(s)}, story_fp[s.id]))
-    for a in site.articles.values():
-        story = site.story(site.story_of[a.id])
-        pages.append(Page(f"articles/{a.id}/", "article.html", {"article": a, "story": story},
-                          story_fp[story.id], functools.partial(_article_more, a.id)))
     for name, slug, arts in site.outlets:
         pages.append(Page(f"outlets/{slug}/", "outlet.html",
                           {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
                           fingerprint(base, name, [art_fp[a.id] for a in arts])))
-    return pages
+    story_of = site.story_of
+    return pages, {f"articles/{aid}/index.html": (aid, story_fp[story_of[aid]])
+                   for aid in site.articles}
+
+
+def _article_page(site: Site, article_id: str, deps: str) -> Page:
+    """Return an article's page: it reads the article and its story (see _pages)."""
+    return Page(f"articles/{article_id}/", "article.html",
+                {"article": site.articles[article_id], "story": site.story(site.story_of[article_id])},
+                deps, functools.partial(_article_more, article_id))
 
 
 def _article_more(article_id: str, site: Site) -> dict[str, Any]:

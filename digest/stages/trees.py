@@ -69,10 +69,13 @@ def _save_manifest(tree: Path, manifest: Mapping[str, str]) -> None:
 
 def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
             finish: Callable[[Path], None] | None = None,
-            manifests: dict[str, Manifest] | None = None) -> None:
+            manifests: dict[str, Manifest] | None = None,
+            published: Callable[[], None] | None = None) -> None:
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
     from the served tree. `manifests` is load_manifests' result when the caller has read it
-    already in this build (it is changed here)."""
+    already in this build (it is changed here). `published` is called once `out` shows the
+    new tree, before its manifest is written (without one, the tree would only be
+    rewritten in full the next time it is idle)."""
     for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build:
         if stale.is_dir() and not stale.is_symlink():  # the old plain folder, swapped out
             shutil.rmtree(stale, ignore_errors=True)
@@ -93,6 +96,8 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
     if finish is not None:
         finish(idle)
     _flip(out, idle)
+    if published is not None:
+        published()
     manifests[str(idle)] = dict(fps)
     _save_manifest(idle, fps)
 
