@@ -77,8 +77,17 @@ def corpus(work: Path, n: int, search: bool) -> Path:
 
 def edit_one(site: Path, k: int) -> Path:
     """Change one article's front-matter (an editor's note) and return its path."""
+    return write_edit(pick(site, k), k)
+
+
+def pick(site: Path, k: int) -> Path:
+    """Return the k-th content file (in name order, wrapping around)."""
     files = sorted((site / "content").glob("*.md"))
-    path = files[k % len(files)]
+    return files[k % len(files)]
+
+
+def write_edit(path: Path, k: int) -> Path:
+    """Set an editor's note in one article's front-matter, as an editor saving it would."""
     text = re.sub(r"\nnote: [^\n]*", "", path.read_text(encoding="utf-8"))  # an earlier edit's
     path.write_text(text.replace("\n---\n", f"\nnote: Checked by the desk ({k}).\n---\n", 1),
                     encoding="utf-8")
@@ -143,9 +152,10 @@ def _one_edit(site: Path, port: int, k: int) -> float:
                 got.set()
                 return
     threading.Thread(target=read, daemon=True).start()
+    path = pick(site, 100 + k)  # listing 10,000 files is the benchmark's work, not timed
     time.sleep(0.3)
     start = time.perf_counter()
-    path = edit_one(site, 100 + k)
+    write_edit(path, 100 + k)
     got.wait(60)
     page = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     page.request("GET", f"/articles/{path.stem}/")

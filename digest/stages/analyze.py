@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from digest.parallel import map_chunks
-from digest.cache import Store, derived_fp, fingerprint
+from digest.cache import Store, derived_fp, text_fingerprint
 from digest.models import Article, Citation, Story, SummarySentence
 
 if TYPE_CHECKING:  # the analysers (and numpy) are imported only when a story needs them:
@@ -21,7 +21,8 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
     """Return the stories with their analysis filled in; unchanged stories come from `cache`.
     When `fps_out` is given it receives story id -> a fingerprint of everything the finished
     story was made from (cache.derived_fp)."""
-    fps = [fingerprint(max_words, [articles[a].analysis_key for a in s.articles]) for s in stories]
+    fps = [text_fingerprint(str(max_words), *(articles[a].analysis_key for a in s.articles))
+           for s in stories]
     done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
     todo = [i for i, d in enumerate(done) if d is None]
     work = [(stories[i], [articles[a] for a in stories[i].articles]) for i in todo]

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from digest.cache import Store, content_hash, fingerprint
+from digest.cache import Store, content_hash, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, SourceCoverage, Story
@@ -192,8 +192,9 @@ def _derived_files(site: Site, base: str, html: Sequence[str], story_fp: Mapping
     config = site.config
     listed = [s for s in site.stories
               if any(site.articles[a].status == "published" for a in s.articles)]
-    whole = fingerprint(base, [(s.id, story_fp[s.id], [art_fp[a] for a in s.articles])
-                               for s in listed])
+    whole = text_fingerprint(base, *(x for s in listed
+                                      for x in (s.id, story_fp[s.id], *(art_fp[a] for a in s.articles),
+                                                "")))  # "" ends a story's part
 
     def story_feeds() -> dict[str, bytes]:
         entries = feeds.story_entries(config, listed, site.articles)
@@ -213,10 +214,10 @@ def _derived_files(site: Site, base: str, html: Sequence[str], story_fp: Mapping
                           ("feed.json", fingerprint(whole, "json"), story_feed("feed.json"))]
     for name, slug, arts in site.outlets:
         page = f"outlets/{slug}/feed.xml"
-        out.append((page, fingerprint(base, page, name, [art_fp[a.id] for a in arts]),
+        out.append((page, text_fingerprint(base, page, name, *(art_fp[a.id] for a in arts)),
                     functools.partial(_outlet_feed, config, name, page, arts)))
     pages = [p.removesuffix("index.html") for p in html if p != "404.html"]
-    out.append(("sitemap.xml", fingerprint(base, "sitemap", pages),
+    out.append(("sitemap.xml", text_fingerprint(base, "sitemap", *pages),
                 functools.partial(feeds.sitemap, config, pages)))
     return out
 
@@ -231,7 +232,7 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
     reads, and each article page's output path -> (article id, fingerprint): its Page is
     made (_article_page) only when it must be rendered. `whole_fp` and `art_fp`
     fingerprint each story and article whole (export.record_fp)."""
-    story_fp = {s.id: fingerprint(base, whole_fp[s.id], [art_fp[a] for a in s.articles])
+    story_fp = {s.id: text_fingerprint(base, whole_fp[s.id], *(art_fp[a] for a in s.articles))
                 for s in site.stories}
     listed = [a for a in site.articles.values() if a.status == "published"]
     pages = [*home_pages(site, base, story_fp), *archive_pages(site, listed, base, art_fp),
@@ -244,7 +245,7 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
     for name, slug, arts in site.outlets:
         pages.append(Page(f"outlets/{slug}/", "outlet.html",
                           {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
-                          fingerprint(base, name, [art_fp[a.id] for a in arts])))
+                          text_fingerprint(base, name, *(art_fp[a.id] for a in arts))))
     story_of = site.story_of
     return pages, {f"articles/{aid}/index.html": (aid, story_fp[story_of[aid]])
                    for aid in site.articles}
@@ -334,14 +335,19 @@ def archive_pages(site: Site, listed: Sequence[Article], base: str,
         first = next(iter(groups))
         pages = [("archive/", first, index)] + [(f"archive/{k}/", k, index) for k in groups]
     return [Page(path, "archive.html", {"days": groups[key], "months": index, "month": key or None},
-                 fingerprint(base, path, index, _listing(site, groups[key], art_fp)))
+                 text_fingerprint(base, path, repr(index), *_listing(site, groups[key], art_fp)))
             for path, key, index in pages]
 
 
-def _listing(site: Site, days: list, art_fp: Mapping[str, str]) -> list:
-    """Return what an archive page shows of its articles and their stories."""
-    return [(art_fp[a.id], s.id, s.title, len(s.articles))
-            for _, arts in days for a in arts for s in [site.story(site.story_of[a.id])]]
+def _listing(site: Site, days: list, art_fp: Mapping[str, str]) -> list[str]:
+    """Return what an archive page shows of its articles and their stories, as strings
+    (four per article) for text_fingerprint."""
+    out = []
+    for _, arts in days:
+        for a in arts:
+            s = site.story(site.story_of[a.id])
+            out += (art_fp[a.id], s.id, s.title, str(len(s.articles)))
+    return out
 
 
 def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article, ...]]]:
