@@ -107,12 +107,17 @@ def test_a_front_matter_edit_rewrites_only_the_pages_it_affects(make_site):
     assert second.rewritten == again.rewritten + 8, (second.rewritten, again.rewritten)
 
 
-def test_damaged_cache_is_detected_and_rebuilt(make_site):
+def built_site(make_site) -> tuple[Path, object, dict[str, bytes]]:
+    """Return a built one-article site, its config and what its site/ holds."""
     root = make_site({"a.md": article(1, "Tarn", "fire", None, 4, "Post")},
                      config="title: T\nsearch: false\n")
     config, _ = load_config(root)
     build(config)
-    before = tree(root / "site")
+    return root, config, tree(root / "site")
+
+
+def test_damaged_cache_is_detected_and_rebuilt(make_site):
+    root, config, before = built_site(make_site)
     for f in (root / ".digest" / "cache").glob("*.pickle"):
         f.write_bytes(b"not a pickle")
     report = build(config)
@@ -133,11 +138,7 @@ def test_foreign_cache_files_are_never_unpickled(make_site, tmp_path_factory):
     import pickle
 
     from digest.cache import FORMAT, MAGIC
-    root = make_site({"a.md": article(1, "Tarn", "fire", None, 4, "Post")},
-                     config="title: T\nsearch: false\n")
-    config, _ = load_config(root)
-    build(config)
-    before = tree(root / "site")
+    root, config, before = built_site(make_site)
     marker = tmp_path_factory.mktemp("planted") / "ran"
     shards = sorted((root / ".digest" / "cache").glob("*.pickle"))
     evil = pickle.dumps((FORMAT, {"x": ("fp", _Payload(str(marker)))}))
@@ -156,11 +157,7 @@ def test_compiled_templates_are_kept_signed_and_foreign_ones_never_run(make_site
     from jinja2.bccache import bc_magic
 
     from digest.cache import MAGIC, unseal
-    root = make_site({"a.md": article(1, "Tarn", "fire", None, 4, "Post")},
-                     config="title: T\nsearch: false\n")
-    config, _ = load_config(root)
-    build(config)
-    before = tree(root / "site")
+    root, config, before = built_site(make_site)
     compiled = sorted((root / ".digest" / "cache" / "templates").glob("*.jinja"))
     assert compiled and all(f.read_bytes().startswith(MAGIC) for f in compiled)
     code = compile("raise SystemExit('planted template code ran')", "evil", "exec")
