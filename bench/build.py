@@ -49,8 +49,8 @@ def timed(cmd: list[str], cwd: Path) -> dict[str, float]:
     """Run a command; return wall seconds, CPU seconds and peak RSS in MB of its processes.
 
     Data the previous runs left for the kernel to write out is flushed first, so one
-    measurement does not pay for the last one's writes (a clean build of 10,000 articles
-    leaves 400 MB, and writers are throttled while that much is pending)."""
+    measurement does not pay for writing out the last one's (a clean build of 10,000
+    articles leaves 400 MB)."""
     os.sync()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=cwd,
@@ -115,7 +115,7 @@ def _row(n: int, search: bool, name: str, r: dict) -> None:
 
 def serve_latency(site: Path, rounds: int = 5) -> dict[str, float]:
     """Start `digest serve`, edit one article, time until the reload event and the new text
-    (five times; the data earlier runs wrote is flushed first, as in `timed`)."""
+    (`rounds` times; the data earlier runs wrote is flushed first, as in `timed`)."""
     os.sync()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ from digest.cache import Store, derived_fp, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
-from digest.stages.read import KnownFile, SourceFile
+from digest.stages.read import KnownFile, SourceFile, read_problem
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,8 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
             try:
                 if files[i].recheck():  # changed since its status was taken
                     fps[i] = text_fingerprint(setting, files[i].digest)
-            except ValueError as exc:
-                results[i] = (None, [Problem("error", files[i].path, str(exc))])
-            except OSError as exc:
-                results[i] = (None, [Problem("error", files[i].path,
-                                             f"cannot read file: {exc.strerror or exc}")])
+            except (ValueError, OSError) as exc:
+                results[i] = (None, [read_problem(files[i].path, exc)])
         if results[i] is None:
             todo.append(i)
     for i, r in zip(todo, map_chunks(_parse_chunk, config, [files[i] for i in todo])):

@@ -44,7 +44,6 @@ def digest_json(config: Config, stories: Sequence[Story], articles: Sequence[Art
             "site": {"title": config.title, "description": config.description,
                      "base_url": config.base_url, "language": config.language}}
     parts = [_line(k, v) for k, v in head.items()]
-    whole = text_fingerprint(CODE_FORMAT, *parts)
     records: dict[str, bytes] = {}
     pieces = [("{\n" + ",\n".join(parts) + ',\n"stories": ').encode("utf-8")]
     _records(stories, story_record, story_fps, reuse, records, pieces)
@@ -52,7 +51,7 @@ def digest_json(config: Config, stories: Sequence[Story], articles: Sequence[Art
     _records(sorted(articles, key=lambda a: a.id), article_record, article_fps, reuse, records,
              pieces)
     pieces.append(b"\n}\n")
-    whole = text_fingerprint(whole, *records)
+    whole = text_fingerprint(CODE_FORMAT, *parts, *records)
     return b"".join(pieces), records, whole  # one join: the file is copied once
 
 

@@ -45,10 +45,8 @@ class KnownFile(SourceFile):
 
     @functools.cached_property
     def text(self) -> str:  # type: ignore[override]
-        """The file's text now; raises OSError or ValueError as read_content reports them."""
-        with open(self.__dict__["_where"], "rb") as fh:
-            _check_size(os.fstat(fh.fileno()).st_size, self.__dict__["_max"])
-            return decode(fh.read())
+        """The file's text now; raises OSError or ValueError (see read_problem)."""
+        return _read(self.__dict__["_where"], self.__dict__["_max"])[1]
 
     def recheck(self) -> bool:
         """Read the text and make `digest` that of the text read; True if it had changed."""
@@ -101,20 +99,32 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] |
                 found = before
             else:
                 checked = time.time_ns()
-                with open(path, "rb") as fh:
-                    st = os.fstat(fh.fileno())
-                    _check_size(st.st_size, max_bytes)
-                    found = Seen(_status(st), SourceFile(rel, decode(fh.read())), checked)
+                st, text = _read(path, max_bytes)
+                found = Seen(_status(st), SourceFile(rel, text), checked)
             files.append(found.source)
             now[rel] = found
-        except ValueError as exc:
-            problems.append(Problem("error", rel, str(exc)))
-        except OSError as exc:
-            problems.append(Problem("error", rel, f"cannot read file: {exc.strerror or exc}"))
+        except (ValueError, OSError) as exc:
+            problems.append(read_problem(rel, exc))
     if seen is not None:
         seen.clear()
         seen.update(now)
     return files, problems
+
+
+def _read(path: str, max_bytes: int) -> tuple[os.stat_result, str]:
+    """Return a file's status and its text; raise ValueError (too large, not UTF-8 text)
+    or OSError."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        _check_size(st.st_size, max_bytes)
+        return st, decode(fh.read())
+
+
+def read_problem(rel: str, exc: ValueError | OSError) -> Problem:
+    """Return the problem to report for a content file that _read could not read."""
+    if isinstance(exc, OSError):
+        return Problem("error", rel, f"cannot read file: {exc.strerror or exc}")
+    return Problem("error", rel, str(exc))
 
 
 def _status(st: os.stat_result) -> tuple[int, ...]:

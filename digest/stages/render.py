@@ -6,10 +6,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from digest.cache import Store, content_hash, fingerprint, text_fingerprint
+from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, SourceCoverage, Story
@@ -113,16 +112,13 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     todo += [_article_page(site, aid, deps) for path, (aid, deps) in article_deps.items()
              if not _unchanged(path, deps, cache, existing)]
     out = dict(zip((p.output for p in todo), map_chunks(_render_pages, (site, base), todo)))
-    derived = _derived_files(site, base, list(fps), *known)
-    for path, deps, make in derived:
+    for path, deps, make in _derived_files(site, base, list(fps), *known):
+        fps[path] = deps
         if not _unchanged(path, deps, cache, existing):
             out[path] = make()
     if cache is not None:
         for path, deps in fps.items():
             cache.put(path, deps, True)
-        for path, deps, _ in derived:
-            cache.put(path, deps, True)
-    fps.update((path, deps) for path, deps, _ in derived)
     data, records, json_fp = _data_files(site, articles, reuse, known)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
@@ -135,7 +131,7 @@ def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[
     return bool(cache is not None and output in existing and cache.get(output, deps))
 
 
-TEMPLATE_CACHE = Path(".digest") / "cache" / "templates"  # compiled templates, signed
+TEMPLATE_CACHE = CACHE_DIR / "templates"  # compiled templates, signed like the cache
 _ENVIRONMENTS: dict[str, Any] = {}  # theme and config fingerprint -> its environment
 
 
@@ -196,22 +192,15 @@ def _derived_files(site: Site, base: str, html: Sequence[str], story_fp: Mapping
                                       for x in (s.id, story_fp[s.id], *(art_fp[a] for a in s.articles),
                                                 "")))  # "" ends a story's part
 
-    def story_feeds() -> dict[str, bytes]:
-        entries = feeds.story_entries(config, listed, site.articles)
-        return {"feed.xml": feeds.atom(config, config.title, "feed.xml", entries),
-                "feed.json": feeds.json_feed(config, config.title, "feed.json", entries)}
+    @functools.cache  # both story feeds carry the same entries: made once, if at all
+    def entries() -> list[dict]:
+        return feeds.story_entries(config, listed, site.articles)
 
-    made: dict[str, bytes] = {}
-
-    def story_feed(name: str) -> Callable[[], bytes]:
-        def make() -> bytes:
-            if not made:
-                made.update(story_feeds())
-            return made[name]
-        return make
-
-    out: list[Derived] = [("feed.xml", fingerprint(whole, "atom"), story_feed("feed.xml")),
-                          ("feed.json", fingerprint(whole, "json"), story_feed("feed.json"))]
+    out: list[Derived] = [
+        ("feed.xml", fingerprint(whole, "atom"),
+         lambda: feeds.atom(config, config.title, "feed.xml", entries())),
+        ("feed.json", fingerprint(whole, "json"),
+         lambda: feeds.json_feed(config, config.title, "feed.json", entries()))]
     for name, slug, arts in site.outlets:
         page = f"outlets/{slug}/feed.xml"
         out.append((page, text_fingerprint(base, page, name, *(art_fp[a.id] for a in arts)),

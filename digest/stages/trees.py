@@ -69,11 +69,11 @@ def _save_manifest(tree: Path, manifest: Mapping[str, str]) -> None:
 
 def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
             finish: Callable[[Path], None] | None = None,
-            manifests: dict[str, Manifest] | None = None,
+            manifests: Mapping[str, Manifest] | None = None,
             published: Callable[[], None] | None = None) -> None:
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
     from the served tree. `manifests` is load_manifests' result when the caller has read it
-    already in this build (it is changed here). `published` is called once `out` shows the
+    already in this build. `published` is called once `out` shows the
     new tree, before its manifest is written (without one, the tree would only be
     rewritten in full the next time it is idle)."""
     for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build:
@@ -85,7 +85,7 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
     idle = next(t for t in trees(out, state) if t != current)
     if manifests is None:
         manifests = load_manifests(out, state)
-    held = manifests.pop(str(idle), None) if idle.is_dir() else None
+    held = manifests.get(str(idle)) if idle.is_dir() else None
     manifest_file(idle).unlink(missing_ok=True)  # withdrawn before the idle tree changes
     if held is None:
         shutil.rmtree(idle, ignore_errors=True)
@@ -98,7 +98,6 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
     _flip(out, idle)
     if published is not None:
         published()
-    manifests[str(idle)] = dict(fps)
     _save_manifest(idle, fps)
 
 
