@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import pickle
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
@@ -72,6 +73,39 @@ class Article:
         """A digest of the fields story analysis reads: id, text, title, dates, outlet."""
         return text_fingerprint(repr((self.id, self.sha256, self.title, self.published,
                                       self.updated, self.outlet)))
+
+    def __getattr__(self, name: str) -> Any:
+        """Reached only for `text` of an article from unpack_article that nothing has read
+        yet: decode it now."""
+        raw = self.__dict__.get("_text")
+        if name != "text" or raw is None:
+            raise AttributeError(f"'Article' object has no attribute {name!r}")
+        self.__dict__["text"] = raw.decode("utf-8", "surrogatepass")
+        del self.__dict__["_text"]
+        return self.__dict__["text"]
+
+
+# The build cache holds every article and story, and a rebuild after one edit reads the
+# cache whole but renders few pages: the bulky parts (an article's text, a story's
+# analysis) are kept packed there and decoded only when something reads them. Decoding all
+# of them took 0.3 s of a 1.2 s rebuild at 10,000 articles.
+
+def pack_article(article: Article) -> tuple[Article, bytes]:
+    """Return an article for the build cache: the article without its text, and the text."""
+    state = dict(article.__dict__)
+    text = state.pop("text", None)
+    raw = state.pop("_text") if text is None else text.encode("utf-8", "surrogatepass")
+    bare = object.__new__(Article)
+    bare.__dict__.update(state)
+    return bare, raw
+
+
+def unpack_article(packed: tuple[Article, bytes]) -> Article:
+    """Return the article of pack_article; its text is decoded when first read."""
+    bare, raw = packed
+    article = object.__new__(Article)
+    article.__dict__.update(bare.__dict__, _text=raw)
+    return article
 
 
 @dataclass(frozen=True)
@@ -151,6 +185,36 @@ class Story:
     independent: int = 0  # sources after collapsing copies of one wire text
     pinned: bool = False
     weight: int = 0
+
+    def __getattr__(self, name: str) -> Any:
+        """Reached only for the analysis of a story from unpack_story that nothing has read
+        yet (STORY_ANALYSIS have no class defaults): decode it now."""
+        raw = self.__dict__.get("_analysis")
+        if name not in STORY_ANALYSIS or raw is None:
+            raise AttributeError(f"'Story' object has no attribute {name!r}")
+        self.__dict__.update(zip(STORY_ANALYSIS, pickle.loads(raw)))
+        del self.__dict__["_analysis"]
+        return self.__dict__[name]
+
+
+STORY_ANALYSIS = ("summary", "quotes", "figures", "timeline", "coverage")
+for _name in STORY_ANALYSIS:  # __init__ keeps its defaults; a story without them asks __getattr__
+    delattr(Story, _name)
+STORY_OUTLINE = ("id", "title", "articles", "independent", "pinned", "weight")
+
+
+def pack_story(story: Story) -> tuple[Any, ...]:
+    """Return a story for the build cache: its outline, then its analysis pickled apart."""
+    raw = story.__dict__.get("_analysis") or pickle.dumps(
+        tuple(getattr(story, n) for n in STORY_ANALYSIS), protocol=pickle.HIGHEST_PROTOCOL)
+    return (*(getattr(story, n) for n in STORY_OUTLINE), raw)
+
+
+def unpack_story(packed: tuple[Any, ...]) -> Story:
+    """Return the story of pack_story; its analysis is decoded when first read."""
+    story = object.__new__(Story)
+    story.__dict__.update(zip(STORY_OUTLINE, packed), _analysis=packed[-1])
+    return story
 
 
 @dataclass(frozen=True)
