@@ -21,6 +21,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to the open file descriptor `fd`."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write UTF-8 `text` to `path` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))

@@ -8,7 +8,7 @@ import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from digest import cache
 from digest.config import Config
@@ -112,7 +112,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     served = trees.active(out, state)
     held = manifests.get(str(served), {})  # what the served tree holds
     existing = set(held) if served else write.existing_files(out)
-    reuse = {} if clean_cache else _json_lines(warm, served, state, held.get("digest.json"))
+    reuse = None if clean_cache else _json_lines(warm, served, state, held.get("digest.json"))
     rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing),
                                   reuse, (story_fps, article_fps))
     files_total = len(rendered.fps)
@@ -125,7 +125,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
                   finish=index_site if config.search else None, manifests=manifests,
                   published=published)
     write.write_story_ids(config.root, story_ids, known_ids)
-    export.save_index(state, rendered.fps["digest.json"], list(rendered.records))
+    export.save_index(state, rendered.fps["digest.json"], rendered.records, out / "digest.json")
     read.save_seen(state, seen)
     for store in caches.values():
         cache.save_store(store)
@@ -133,18 +133,19 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         warm.clear()
         warm.update(caches)
         warm[FILES] = seen
-        warm[JSON_LINES] = (rendered.fps["digest.json"], rendered.records)
+        warm[JSON_LINES] = (rendered.fps["digest.json"],
+                            export.Reuse(os.fspath(out / "digest.json"), rendered.records))
     return _done(report, started, written=True)
 
 
 FILES = "content files"  # in `warm`: what read_content read, by path (its `seen`)
-JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, its lines by record)
+JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, export.Reuse)
 
 
 def _json_lines(warm: dict[str, Any] | None, served: Path | None, state: Path,
-                known: str | None) -> Mapping[str, bytes]:
-    """Return record fingerprint -> line of the digest.json being served: kept in memory by
-    a long-running caller, else read back from the served tree (export.previous_lines)."""
+                known: str | None) -> export.Reuse | None:
+    """Return where the record lines of the digest.json being served lie: kept in memory by
+    a long-running caller, else from the index the last build left (export.previous_lines)."""
     if warm and JSON_LINES in warm and known is not None and warm[JSON_LINES][0] == known:
         return warm[JSON_LINES][1]
     return export.previous_lines(served, state, known)

@@ -197,3 +197,72 @@ def test_unchanged_files_are_not_read_again_and_same_tick_edits_are_not_missed(m
     incremental = build(config)
     clean = build(config, out=root / "clean-site", clean_cache=True)
     assert incremental.written and tree(root / "site") == tree(root / "clean-site")
+
+
+def test_cached_articles_and_stories_are_decoded_only_when_read(make_site):
+    import pickle
+
+    from digest.models import Story, pack_article, pack_story, unpack_article, unpack_story
+    from digest.stages import analyze, clean, read
+    root = make_site({f"a{n}.md": article(n, "Tarn", "fire", "one", 3 + n, "Post")
+                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    articles, _ = clean.clean_all(read.read_content(root)[0], config)
+    story = analyze.analyze_story(Story("one", "T", tuple(a.id for a in articles)), articles, 80)
+    assert story.summary and story.quotes
+    back = pickle.loads(pickle.dumps(unpack_story(pack_story(story))))  # as the cache keeps it
+    assert "_analysis" in back.__dict__ and "summary" not in back.__dict__
+    assert back.title == story.title and "_analysis" in back.__dict__  # outline: no decoding
+    assert back == story and "_analysis" not in back.__dict__  # comparing reads the analysis
+    assert pack_story(unpack_story(pack_story(story))) == pack_story(story)  # repacked unread
+    one = unpack_article(pickle.loads(pickle.dumps(pack_article(articles[0]))))
+    assert "text" not in one.__dict__ and one.title == articles[0].title
+    assert one.text == articles[0].text and one == articles[0]
+    assert not hasattr(one, "no_such_field") and not hasattr(back, "no_such_field")
+
+
+def test_digest_json_copies_unchanged_lines_from_the_served_file(make_site, monkeypatch):
+    from digest.stages import export
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], None, 3 + n, "Post")
+                      for n in range(1, 9)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    encoded: list[str] = []
+    real = export.article_record
+    monkeypatch.setattr(export, "article_record", lambda a: encoded.append(a.id) or real(a))
+    path = root / "content" / "a3.md"
+    path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
+    build(config)
+    assert encoded == ["a3"]  # the other seven articles' lines were copied
+    clean = build(config, out=root / "clean-site", clean_cache=True)
+    assert (root / "site/digest.json").read_bytes() == (root / "clean-site/digest.json").read_bytes()
+    # a served file changed by hand is not that the index describes: nothing is copied from it
+    served = (root / "site/digest.json").resolve()
+    served.write_bytes(served.read_bytes().replace(b"(5)", b"(X)"))  # another article's line
+    encoded.clear()
+    path.write_text(path.read_text().replace("Checked.", "Checked twice."))
+    build(config)
+    assert sorted(encoded) == [f"a{n}" for n in range(1, 9)]
+    build(config, out=root / "clean-site", clean_cache=True)
+    assert (root / "site/digest.json").read_bytes() == (root / "clean-site/digest.json").read_bytes()
+    assert clean.written
+
+
+def test_spliced_file_writes_through_memory_where_the_kernel_cannot_copy(tmp_path):
+    import os
+
+    from digest.stages.export import Spliced
+    source = tmp_path / "old"
+    source.write_bytes(b"0123456789")
+    spliced = Spliced((b"<", (2, 3), b"|", (7, 3), b">"), str(source))
+    assert bytes(spliced) == b"<234|789>" and len(spliced) == 9
+    out = tmp_path / "new"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT)
+    spliced.write(fd)  # copy_file_range between two files
+    os.close(fd)
+    assert out.read_bytes() == b"<234|789>"
+    read_end, write_end = os.pipe()  # the kernel will not copy a file range into a pipe
+    spliced.write(write_end)
+    os.close(write_end)
+    assert os.read(read_end, 100) == b"<234|789>"
+    os.close(read_end)

@@ -14,7 +14,7 @@ from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, SourceCoverage, Story
 from digest.parallel import map_chunks
 from digest.stages import feeds, passages
-from digest.stages.export import digest_json, record_fp
+from digest.stages.export import Reuse, Spliced, digest_json, record_fp
 from digest.theme import environment, render, static_files, theme_fingerprint
 
 log = logging.getLogger(__name__)
@@ -75,8 +75,9 @@ class Rendered:
     since the previous build)."""
 
     fps: Mapping[str, str]
-    files: Mapping[str, bytes]
-    records: Mapping[str, bytes] = field(default_factory=dict)  # digest.json's lines by fingerprint
+    files: Mapping[str, bytes | Spliced]
+    # where each record line lies in digest.json, by fingerprint (export.save_index)
+    records: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Story]:
@@ -89,10 +90,10 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
                 cache: Store | None = None, existing: frozenset[str] = frozenset(),
-                reuse: Mapping[str, bytes] | None = None,
+                reuse: Reuse | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
     """Return the site's files; pages whose inputs match `cache` and exist already are kept,
-    and digest.json lines of unchanged records come from `reuse` (export.previous_lines).
+    and digest.json lines of unchanged records are copied from `reuse` (export.previous_lines).
 
     `known` holds a fingerprint per story and per article id (from analyze_all and
     clean_all); those missing are made by hashing the record (export.record_fp).
@@ -161,12 +162,11 @@ def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[bytes
     return out
 
 
-def _data_files(site: Site, articles: Sequence[Article],
-                reuse: Mapping[str, bytes] | None = None,
+def _data_files(site: Site, articles: Sequence[Article], reuse: Reuse | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
-                ) -> tuple[dict[str, bytes], dict[str, bytes], str]:
-    """Return digest.json, robots.txt and the theme's static files, digest.json's record
-    lines by fingerprint, and digest.json's own fingerprint."""
+                ) -> tuple[dict[str, Any], dict[str, tuple[int, int]], str]:
+    """Return digest.json, robots.txt and the theme's static files, where digest.json's
+    record lines lie by fingerprint, and digest.json's own fingerprint."""
     config = site.config
     data, records, json_fp = digest_json(config, site.stories, articles, reuse, known)
     out = {"digest.json": data}

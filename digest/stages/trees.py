@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Mapping
 
-from digest.fsutil import atomic_write_bytes
+from digest.fsutil import atomic_write_bytes, write_all
+from digest.stages.export import Spliced
 from digest.stages.write import confined
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def _save_manifest(tree: Path, manifest: Mapping[str, str]) -> None:
                        json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
 
 
-def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state: Path,
+def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, str], state: Path,
             finish: Callable[[Path], None] | None = None,
             manifests: Mapping[str, Manifest] | None = None,
             published: Callable[[], None] | None = None) -> None:
@@ -101,7 +102,7 @@ def publish(out: Path, files: Mapping[str, bytes], fps: Mapping[str, str], state
     _save_manifest(idle, fps)
 
 
-def _update(tree: Path, source: Path | None, files: Mapping[str, bytes],
+def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
             fps: Mapping[str, str], held: Manifest) -> None:
     """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones."""
     made: set[str] = set()
@@ -115,8 +116,7 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes],
             made.add(folder)
         tmp = dest + ".digest-tmp"
         if rel in files:
-            with open(tmp, "wb") as fh:
-                fh.write(files[rel])
+            _write(tmp, files[rel])
         elif source is not None:
             _link_or_copy(os.path.join(source, rel), tmp)
         else:
@@ -125,6 +125,17 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes],
     for rel in sorted(set(held) - set(fps)):
         _remove(tree, rel)
     shutil.rmtree(tree / "pagefind", ignore_errors=True)  # the search index is made anew
+
+
+def _write(path: str, data: bytes | Spliced) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        if isinstance(data, Spliced):
+            data.write(fd)
+        else:
+            write_all(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _link_or_copy(src: str, dest: str) -> None:
