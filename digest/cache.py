@@ -112,14 +112,22 @@ def fingerprint(*parts: Any) -> str:
 
 
 def text_fingerprint(*parts: str) -> str:
-    """Return a stable hash of some strings: like fingerprint, but for long texts (hashes
-    their UTF-8 bytes, each with its length, instead of a repr)."""
-    h = hashlib.blake2b(digest_size=16)
+    """Return a stable hash of some strings: like fingerprint, but for long texts and for
+    many parts (hashes their UTF-8 bytes instead of a repr)."""
+    joined = _SEP.join(parts)
+    if joined.count(_SEP) == len(parts) - 1:  # no part holds the separator: joined is
+        h = hashlib.blake2b(b"j%d:" % len(parts), digest_size=16)  # unambiguous, and one
+        h.update(joined.encode("utf-8", "surrogatepass"))          # call hashes it all
+        return h.hexdigest()
+    h = hashlib.blake2b(b"l", digest_size=16)  # else each part with its length
     for part in parts:
         data = part.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
+
+
+_SEP = "\x1f"  # ASCII unit separator: in no fingerprint, rare in text
 
 
 def derived_fp(kind: str, *inputs: Any) -> str:

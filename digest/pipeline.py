@@ -121,14 +121,15 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
     progress("write")
-    trees.publish(out, rendered.files, rendered.fps, state,
-                  finish=index_site if config.search else None, manifests=manifests,
-                  published=published)
+    removed = trees.publish(out, rendered.files, rendered.fps, state,
+                            finish=index_site if config.search else None, manifests=manifests,
+                            published=published)
     write.write_story_ids(config.root, story_ids, known_ids)
     export.save_index(state, rendered.fps["digest.json"], rendered.records, out / "digest.json")
     read.save_seen(state, seen)
     for store in caches.values():
         cache.save_store(store)
+    removed()
     if warm is not None:
         warm.clear()
         warm.update(caches)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from digest.stages import trees
 
 def publish(root: Path, files: dict[str, bytes]) -> None:
     fps = {k: content_hash(v) for k, v in files.items()}
-    trees.publish(root / "site", files, fps, root / ".digest")
+    trees.publish(root / "site", files, fps, root / ".digest")()  # () waits for deletions
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -78,3 +79,16 @@ def test_leftovers_of_a_killed_flip_are_cleared(tmp_path):
     publish(tmp_path, {"index.html": b"new"})
     assert tree(tmp_path / "site") == {"index.html": b"new"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".digest", "site"]
+
+
+def test_large_replaced_files_are_deleted_after_the_flip(tmp_path):
+    big = {n: bytes([n]) * trees.BIG for n in range(3)}
+    for n in range(2):
+        publish(tmp_path, {"index.html": b"%d" % n, "digest.json": big[n]})
+    files = {"index.html": b"2", "digest.json": big[2]}
+    wait = trees.publish(tmp_path / "site", files, {k: content_hash(v) for k, v in files.items()},
+                         tmp_path / ".digest")
+    assert tree(tmp_path / "site") == files  # up before the old big file is gone
+    assert isinstance(getattr(wait, "__self__", None), threading.Thread)  # it was moved aside
+    wait()
+    assert list((tmp_path / ".digest" / "trees").glob("*.trash")) == []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 from digest.parallel import map_chunks
 from digest.cache import Store, derived_fp, text_fingerprint
-from digest.models import Article, Citation, Story, SummarySentence, pack_story, unpack_story
+from digest.models import Article, Citation, Story, SummarySentence
 
 if TYPE_CHECKING:  # the analysers (and numpy) are imported only when a story needs them:
     from digest.analyze.prepare import Lexicon, Prepared  # a rebuild that reuses every
@@ -23,8 +23,7 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
     story was made from (cache.derived_fp)."""
     fps = [text_fingerprint(str(max_words), *(articles[a].analysis_key for a in s.articles))
            for s in stories]
-    cached = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
-    done = [None if c is None else unpack_story(c) for c in cached]
+    done = [cache.get(",".join(s.articles), fp) if cache else None for s, fp in zip(stories, fps)]
     todo = [i for i, d in enumerate(done) if d is None]
     work = [(stories[i], [articles[a] for a in stories[i].articles]) for i in todo]
     results = []
@@ -37,8 +36,8 @@ def analyze_all(stories: Sequence[Story], articles: Mapping[str, Article], max_w
              else replace(d, id=s.id, title=s.title, pinned=s.pinned, weight=s.weight)
              for s, d in zip(stories, done)]  # kept as they are when nothing is renamed
     if cache is not None:
-        for s, fp, c, d in zip(stories, fps, cached, final):
-            cache.put(",".join(s.articles), fp, c if c is not None else pack_story(d))
+        for s, fp, d in zip(stories, fps, final):
+            cache.put(",".join(s.articles), fp, d)
     if fps_out is not None:
         for s, fp in zip(stories, fps):
             fps_out[s.id] = derived_fp("Story", fp, s.id, s.title, s.pinned, s.weight, s.articles)

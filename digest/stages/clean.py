@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from digest import frontmatter as fm
 from digest.cache import Store, derived_fp, fingerprint, text_fingerprint
 from digest.config import Config
-from digest.models import Article, ImportRecord, Problem, Removed, pack_article, unpack_article
+from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
 from digest.stages.read import KnownFile, SourceFile, read_problem
 
@@ -62,8 +62,7 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
     `fps` receives the fingerprint of each file's inputs."""
     setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
     fps[:] = [text_fingerprint(setting, f.digest) for f in files]
-    cached = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
-    results: list[Any] = [_unpack(c) for c in cached]
+    results: list[Any] = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
     todo = []
     for i, r in enumerate(results):
         if r is None and isinstance(files[i], KnownFile):  # its text is read only now
@@ -77,26 +76,9 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
     for i, r in zip(todo, map_chunks(_parse_chunk, config, [files[i] for i in todo])):
         results[i] = r
     if cache is not None:
-        for f, fp, c, r in zip(files, fps, cached, results):
-            cache.put(f.path, fp, c if c is not None else _pack(r))
+        for f, fp, r in zip(files, fps, results):
+            cache.put(f.path, fp, r)
     return results
-
-
-def _pack(result: tuple[Article | None, list[Problem]]) -> tuple[Any, list[Problem]]:
-    """Return a clean_one result for the cache, its article packed (models.pack_article)
-    with the digests later stages take of it made now (so they are kept with it)."""
-    article, problems = result
-    if article is None:
-        return None, problems
-    article.grouping_key, article.analysis_key  # noqa: B018 -- made to be packed
-    return pack_article(article), problems
-
-
-def _unpack(cached: Any) -> tuple[Article | None, list[Problem]] | None:
-    """Return a cached clean_one result, its article as it was (models.pack_article)."""
-    if cached is None or cached[0] is None:
-        return cached
-    return unpack_article(cached[0]), cached[1]
 
 
 def _parse_chunk(config: Config, files: Sequence[SourceFile]) -> list[tuple[Article | None, list[Problem]]]:

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -71,12 +72,15 @@ def _save_manifest(tree: Path, manifest: Mapping[str, str]) -> None:
 def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, str], state: Path,
             finish: Callable[[Path], None] | None = None,
             manifests: Mapping[str, Manifest] | None = None,
-            published: Callable[[], None] | None = None) -> None:
+            published: Callable[[], None] | None = None) -> Callable[[], None]:
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
     from the served tree. `manifests` is load_manifests' result when the caller has read it
     already in this build. `published` is called once `out` shows the
     new tree, before its manifest is written (without one, the tree would only be
-    rewritten in full the next time it is idle)."""
+    rewritten in full the next time it is idle).
+
+    Returns a function to call before the build ends: it waits until the large files that
+    were replaced are gone (they are deleted meanwhile, in the background)."""
     for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build:
         if stale.is_dir() and not stale.is_symlink():  # the old plain folder, swapped out
             shutil.rmtree(stale, ignore_errors=True)
@@ -84,6 +88,8 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
             stale.unlink(missing_ok=True)
     current = active(out, state)
     idle = next(t for t in trees(out, state) if t != current)
+    trash = idle.with_name(idle.name + ".trash")
+    shutil.rmtree(trash, ignore_errors=True)  # left by a killed build
     if manifests is None:
         manifests = load_manifests(out, state)
     held = manifests.get(str(idle)) if idle.is_dir() else None
@@ -93,19 +99,31 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
         idle.mkdir(parents=True)
         held = {}
     source = current or (out if out.is_dir() and not out.is_symlink() else None)
-    _update(idle, source, files, fps, held)
+    _update(idle, source, files, fps, held, trash)
     if finish is not None:
         finish(idle)
     _flip(out, idle)
     if published is not None:
         published()
     _save_manifest(idle, fps)
+    if not trash.exists():
+        return lambda: None
+    remover = threading.Thread(target=shutil.rmtree, args=(trash,), kwargs={"ignore_errors": True})
+    remover.start()
+    return remover.join
+
+
+BIG = 1 << 20  # bytes: a file this large that is replaced is deleted in the background
 
 
 def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
-            fps: Mapping[str, str], held: Manifest) -> None:
-    """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones."""
+            fps: Mapping[str, str], held: Manifest, trash: Path) -> None:
+    """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones.
+    A large file replaced by a new one is moved to `trash` first: freeing 60 MB of
+    digest.json still in the page cache takes 45 ms, better spent while the caches are
+    saved than before the new site is up."""
     made: set[str] = set()
+    trashed: list[str] = []
     for rel, fp in fps.items():
         if held.get(rel) == fp:
             continue  # the tree has this very content already
@@ -117,6 +135,10 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
         tmp = dest + ".digest-tmp"
         if rel in files:
             _write(tmp, files[rel])
+            if len(files[rel]) >= BIG and os.path.isfile(dest):
+                trash.mkdir(exist_ok=True)
+                os.rename(dest, trash / f"{len(trashed)}")
+                trashed.append(rel)
         elif source is not None:
             _link_or_copy(os.path.join(source, rel), tmp)
         else:
