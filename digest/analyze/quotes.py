@@ -342,8 +342,8 @@ def _rarity(articles: Sequence[Article], prepared: Prepared | None = None) -> di
 
 def similarity(a: frozenset[str], b: frozenset[str], weights: dict[str, float]) -> float:
     """Return the weighted overlap coefficient of two stem sets (unseen stems weigh 1)."""
-    def mass(stems: frozenset[str]) -> float:
-        return sum(weights.get(t, 1.0) for t in stems)
+    def mass(stems: frozenset[str]) -> float:  # fsum: the same sum in any set order
+        return math.fsum(weights.get(t, 1.0) for t in stems)
     smaller = min(mass(a), mass(b))
     return mass(a & b) / smaller if smaller > 0 else 0.0
 

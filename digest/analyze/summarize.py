@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import re
 from dataclasses import dataclass
 from itertools import repeat
@@ -247,8 +248,9 @@ def _value(s: _Sentence, weights: dict[tuple[str, ...], float], covered: set) ->
 
 
 def _gain(s: _Sentence, weights: dict[tuple[str, ...], float], covered: set) -> float:
-    """Return the weight of the concepts `s` would add."""
-    return sum(map(weights.get, s.concepts - covered, repeat(0.0)))
+    """Return the weight of the concepts `s` would add (fsum: a set's order varies from one
+    process to the next, and a plain float sum with it)."""
+    return math.fsum(map(weights.get, s.concepts - covered, repeat(0.0)))
 
 
 class _Vectors:

@@ -1,6 +1,7 @@
 """Direct quotes: marks, speakers, name variants and grouping across outlets."""
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from digest.analyze import names
@@ -124,3 +125,23 @@ def test_same_surname_with_another_first_name_is_another_person():
     alias = names.aliases(people)
     assert alias[names.fold("Biden")] == names.name_key("Joe Biden")
     assert names.resolve("Hunter Biden", alias) == names.name_key("Hunter Biden")
+
+
+def test_weighted_overlaps_do_not_depend_on_the_order_sets_iterate_in():
+    # A set's order changes with each process's string hashing, and a float sum with it:
+    # builds once grouped one story's quotes differently from one run to the next.
+    import subprocess
+    import sys
+    script = (
+        "from digest.analyze.quotes import similarity\n"
+        "from digest.analyze.summarize import _gain\n"
+        "words = [f'w{n}' for n in range(40)]\n"
+        "weights = {w: 1 / (n + 3) for n, w in enumerate(words)}\n"
+        "a, b = frozenset(words), frozenset(words[5:])\n"
+        "class S: concepts = frozenset((w,) for w in words)\n"
+        "print(repr(similarity(a, b, weights)),"
+        " repr(_gain(S, {(w,): v for w, v in weights.items()}, set())))\n")
+    results = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(8)}
+    assert len(results) == 1, results
