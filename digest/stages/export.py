@@ -177,10 +177,11 @@ def previous_lines(tree: Path | None, state: Path, known: str | None) -> Reuse |
     try:
         index = json.loads((state / INDEX).read_bytes())
         st = os.stat(source)
-        if (index["hash"] != known or index["file"] != list(_status(st))
-                or len(index["fps"]) * 2 != len(index["at"])):
-            return None
         at = index["at"]
+        if (index["hash"] != known or index["file"] != list(_status(st))
+                or len(index["fps"]) * 2 != len(at)
+                or max(map(sum, zip(at[::2], at[1::2])), default=0) > st.st_size):
+            return None
         return Reuse(str(source), {fp: (at[2 * i], at[2 * i + 1])
                                    for i, fp in enumerate(index["fps"])})
     except (OSError, ValueError, KeyError, TypeError, IndexError):  # missing or damaged

