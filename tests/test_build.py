@@ -52,6 +52,21 @@ def test_two_builds_are_identical(tmp_path):
     assert a == b
 
 
+def test_builds_in_processes_with_different_string_hashing_are_identical(tmp_path):
+    """Each process orders sets by its own string hashing: nothing may depend on that."""
+    import subprocess
+    import sys
+    repo = FIXTURES.parents[1]
+    src = tmp_path / "demo"
+    shutil.copytree(repo / "content", src / "content")
+    (src / "config.yaml").write_text((repo / "config.yaml").read_text() + "\nsearch: false\n")
+    for seed in (1, 2):
+        subprocess.run([sys.executable, "-m", "digest", "build", "-q", "-C", str(src), "--clean",
+                        "-o", str(tmp_path / f"out{seed}")], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(seed)})
+    assert tree(tmp_path / "out1") == tree(tmp_path / "out2")
+
+
 def test_pages_and_digest_json_fields(tmp_path):
     site = build_copy(GOLDEN, tmp_path / "s")
     for page in ("index.html", "archive/index.html", "outlets/index.html", "404.html",
