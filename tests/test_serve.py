@@ -115,3 +115,33 @@ def test_never_writes_into_watched_folders(server):
     time.sleep(1)
     after = sorted(p.relative_to(root).as_posix() for p in (root / "content").rglob("*"))
     assert before == after
+
+
+def test_sigterm_lets_a_build_under_way_save_its_cache(make_site):
+    """Stopped right after a reload, the server still saves what the next build needs:
+    that build then rewrites only what the edit touched, not the whole site."""
+    import signal
+    import subprocess
+    import sys
+
+    from digest.config import load_config
+    from digest.pipeline import build
+    root = make_site({f"a{n}.md": ARTICLE.replace("story: harbour", f"story: s{n}").format(
+                      body=f"Report number {n} of the day.") for n in range(30)},
+                     config="title: Live\nsearch: false\n")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", "-C", str(root),
+                             "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert any(line.startswith("serving") for line in proc.stdout)
+        events = Events(port)
+        path = root / "content" / "a7.md"
+        path.write_text(path.read_text().replace("Report", "Corrected report"))
+        events.wait_for("event: reload", 20)
+        proc.send_signal(signal.SIGTERM)  # at once: the build is still saving its cache
+        assert proc.wait(20) == 0
+    finally:
+        proc.kill()
+    config, _ = load_config(root)
+    report = build(config)
+    assert report.rewritten < report.files / 4, (report.rewritten, report.files)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
 import threading
 import time
 import traceback
@@ -26,6 +27,14 @@ class Builder:
         self.root, self.state, self.drafts = root, state, drafts
         self.lock = threading.Lock()
         self.warm: dict = {}  # the build cache, kept in memory between rebuilds
+        self.closed = False
+
+    def close(self) -> None:
+        """Wait for a build under way to finish, then start no more. A build stopped
+        after it put up the new site but before it saved the cache and that tree's
+        manifest costs the next `digest build` a full rebuild (8 s at 10,000 articles)."""
+        with self.lock:
+            self.closed = True
 
     def __call__(self, changed: set[str] | None = None) -> str:
         """Rebuild the site; return the error text ('' when the new site is being served)."""
@@ -36,6 +45,8 @@ class Builder:
             self.state.publish("")
 
         with self.lock:
+            if self.closed:
+                return ""
             started = time.perf_counter()
             error = self._build(published)
             took = time.perf_counter() - started
@@ -62,6 +73,19 @@ class Builder:
         return "\n".join(str(p) for p in report.errors)
 
 
+def _stop_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM stop the server as Ctrl+C does (letting a build finish) rather than kill
+    it; return what restores the previous handler. Only the main thread can do this."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False,
           ready: threading.Event | None = None, stop: threading.Event | None = None) -> None:
     """Build, then serve `root/site` until interrupted (or `stop` is set), rebuilding on change."""
@@ -80,6 +104,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = 
           "(Ctrl+C to stop)", flush=True)
     if ready:
         ready.set()
+    stopping = _stop_on_sigterm()
     try:
         while not (stop and stop.is_set()):
             time.sleep(0.2)
@@ -87,6 +112,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = 
         pass
     finally:
         observer.stop()
+        builder.close()
+        stopping()
         state.close()
         server.shutdown()
         server.server_close()
