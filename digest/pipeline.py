@@ -85,7 +85,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
            progress: Callable[[str], None], warm: dict[str, Any] | None,
            caches: dict[str, cache.Store], started: float,
            published: Callable[[], None] | None) -> BuildReport:
-    articles_cache, stories_cache, pages_cache = caches.values()
+    articles_cache, stories_cache, pages_cache = list(caches.values())
     progress("read")
     state = config.root / write.STATE_DIR
     if clean_cache:
@@ -102,7 +102,15 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     problems = [*config_problems, *problems, *found]
     progress("group")
     known_ids = write.read_story_ids(config.root)
-    stories, story_ids = group.form_stories(articles, known_ids, cache=stories_cache)
+
+    def features() -> cache.Store:  # opened only when articles must be grouped anew
+        if FEATURES not in caches:
+            caches[FEATURES] = (cache.carry(warm[FEATURES]) if warm and FEATURES in warm
+                                and not clean_cache else
+                                cache.open_store(config.root, FEATURES, enabled=not clean_cache))
+        return caches[FEATURES]
+    stories, story_ids = group.form_stories(articles, known_ids, cache=stories_cache,
+                                            features=features)
     progress("analyze")
     story_fps: dict[str, str] = {}
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
@@ -131,14 +139,18 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         cache.save_store(store)
     removed()
     if warm is not None:
+        kept = warm.get(FEATURES)  # not opened this build: still the one on disk
         warm.clear()
         warm.update(caches)
+        if kept is not None and FEATURES not in caches:
+            warm[FEATURES] = kept
         warm[FILES] = seen
         warm[JSON_LINES] = (rendered.fps["digest.json"],
                             export.Reuse(os.fspath(out / "digest.json"), rendered.records))
     return _done(report, started, written=True)
 
 
+FEATURES = "features"  # cache of each article's grouping features, opened only to regroup
 FILES = "content files"  # in `warm`: what read_content read, by path (its `seen`)
 JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, export.Reuse)
 

@@ -267,3 +267,20 @@ def test_spliced_file_writes_through_memory_where_the_kernel_cannot_copy(tmp_pat
     os.close(write_end)
     assert os.read(read_end, 100) == b"<234|789>"
     os.close(read_end)
+
+
+def test_adding_an_article_extracts_grouping_features_for_it_alone(make_site, monkeypatch):
+    from digest.analyze import group
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], None, 3 + n, "Post")
+                      for n in range(1, 7)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    made: list[str] = []
+    real = group._features_chunk
+    monkeypatch.setattr(group, "_features_chunk",
+                        lambda shared, arts: made.extend(a.id for a in arts) or real(shared, arts))
+    (root / "content" / "a9.md").write_text(article(9, "Tarn", "fire", None, 5, "Wire"))
+    build(config)
+    assert made == ["a9"]  # the six others' features came from the cache
+    clean = build(config, out=root / "clean-site", clean_cache=True)
+    assert clean.written and tree(root / "site") == tree(root / "clean-site")

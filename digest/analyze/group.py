@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from digest.analyze.textfeatures import entities, numbers, title_line, word_stems
+from digest.cache import Store, text_fingerprint
 from digest.models import Article
 from digest.parallel import map_chunks
 
@@ -41,8 +42,10 @@ Vector = tuple[np.ndarray, np.ndarray]  # sorted term ids, weights
 Edges = dict[tuple[int, int], float]  # (i, j) with i < j -> similarity
 
 
-def group_articles(articles: Sequence[Article]) -> list[tuple[str, ...]]:
-    """Return groups of article ids (each sorted, list sorted by first id); every article in exactly one group."""
+def group_articles(articles: Sequence[Article],
+                   features_cache: Store | None = None) -> list[tuple[str, ...]]:
+    """Return groups of article ids (each sorted, list sorted by first id); every article in
+    exactly one group. `features_cache` keeps each article's feature tokens between builds."""
     by_story: dict[str, list[str]] = {}
     free = []
     for a in articles:
@@ -52,15 +55,15 @@ def group_articles(articles: Sequence[Article]) -> list[tuple[str, ...]]:
             free.append(a)
     free.sort(key=lambda a: a.id)
     groups = [tuple(sorted(ids)) for ids in by_story.values()]
-    groups += [tuple(free[i].id for i in members) for members in cluster(free)]
+    groups += [tuple(free[i].id for i in members) for members in cluster(free, features_cache)]
     return sorted(groups)
 
 
-def cluster(articles: Sequence[Article]) -> list[list[int]]:
+def cluster(articles: Sequence[Article], features_cache: Store | None = None) -> list[list[int]]:
     """Return clusters of indices into `articles` (each sorted ascending)."""
     if not articles:
         return []
-    vectors = vectorise([_unpack(d) for d in map_chunks(_features_chunk, None, articles, chunk=500)])
+    vectors = vectorise([_unpack(d) for d in _all_features(articles, features_cache)])
     days = [_day_number(a.published) for a in articles]
     edges = similarities(vectors, days)
     edges = with_shared_neighbours(edges, len(articles))
@@ -88,6 +91,22 @@ def _features_chunk(_: None, articles: Sequence[Article]) -> list[dict[str, str]
     memo: dict[str, str] = {}  # word -> stem, for this chunk only
     runs: dict[str, list[str]] = {}  # capitalised run -> name tokens, for this chunk only
     return [{k: _SEP.join(v) for k, v in features(a, memo, runs).items()} for a in articles]
+
+
+def _all_features(articles: Sequence[Article], cache: Store | None) -> list[dict[str, str]]:
+    """Return _features_chunk's result for every article: from `cache` for articles whose
+    title and text are unchanged, made on all cores for the others. Adding one article
+    to 10,000 regroups them all, and their features were 1.7 s of its 5 s."""
+    fps = [text_fingerprint(a.title, a.sha256) for a in articles]
+    found = [cache.get(a.id, fp) if cache is not None else None for a, fp in zip(articles, fps)]
+    todo = [i for i, f in enumerate(found) if f is None]
+    for i, made in zip(todo, map_chunks(_features_chunk, None, [articles[i] for i in todo],
+                                        chunk=500)):
+        found[i] = made
+    if cache is not None:
+        for a, fp, f in zip(articles, fps, found):
+            cache.put(a.id, fp, f)
+    return found
 
 
 def _unpack(blocks: dict[str, str]) -> dict[str, list[str]]:

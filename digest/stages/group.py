@@ -12,21 +12,24 @@ Grouper = Callable[[Sequence[Article]], list[tuple[str, ...]]]
 
 
 def form_stories(articles: Sequence[Article], known: Mapping[str, str],
-                 grouper: Grouper | None = None,
-                 cache: Store | None = None) -> tuple[list[Story], dict[str, str]]:
+                 grouper: Grouper | None = None, cache: Store | None = None,
+                 features: Callable[[], Store] | None = None,
+                 ) -> tuple[list[Story], dict[str, str]]:
     """Return stories (ids stable across builds via `known`: article id -> story id) and the new map.
 
     The grouping is reused from `cache` while no article's text, title, date or story key
-    changed; else made by `grouper` (digest.analyze.group.group_articles by default,
-    imported only then: it brings numpy).
+    changed; else made by `grouper`, or by digest.analyze.group.group_articles (imported
+    only then: it brings numpy) with the store `features()` opens for its articles'
+    feature tokens.
     """
     by_id = {a.id: a for a in articles}
     fp = text_fingerprint(*sorted(a.grouping_key for a in articles))
     groups = cache.get("groups", fp) if cache is not None else None
-    if groups is None:
-        if grouper is None:
-            from digest.analyze.group import group_articles as grouper
+    if groups is None and grouper is not None:
         groups = grouper(articles)
+    elif groups is None:
+        from digest.analyze.group import group_articles
+        groups = group_articles(articles, features() if features else None)
     if cache is not None:
         cache.put("groups", fp, groups)
     stories = []
