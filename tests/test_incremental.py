@@ -222,15 +222,27 @@ def test_cached_articles_and_stories_are_decoded_only_when_read(make_site):
     assert not hasattr(one, "no_such_field") and not hasattr(back, "no_such_field")
 
 
-def test_digest_json_copies_unchanged_lines_from_the_served_file(make_site, monkeypatch):
-    from digest.stages import export
+def built_events(make_site, count: int) -> tuple[Path, object]:
+    """Return a built site of `count` articles on different events, and its config."""
     root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], None, 3 + n, "Post")
-                      for n in range(1, 9)}, config="title: T\nsearch: false\n")
+                      for n in range(1, count + 1)}, config="title: T\nsearch: false\n")
     config, _ = load_config(root)
     build(config)
-    encoded: list[str] = []
-    real = export.article_record
-    monkeypatch.setattr(export, "article_record", lambda a: encoded.append(a.id) or real(a))
+    return root, config
+
+
+def calls(monkeypatch, module, name: str, ids) -> list[str]:
+    """Wrap module.name to note the article ids `ids(args)` of each call; return the notes."""
+    seen: list[str] = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *args: seen.extend(ids(*args)) or real(*args))
+    return seen
+
+
+def test_digest_json_copies_unchanged_lines_from_the_served_file(make_site, monkeypatch):
+    from digest.stages import export
+    root, config = built_events(make_site, 8)
+    encoded = calls(monkeypatch, export, "article_record", lambda a: [a.id])
     path = root / "content" / "a3.md"
     path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
     build(config)
@@ -271,14 +283,8 @@ def test_spliced_file_writes_through_memory_where_the_kernel_cannot_copy(tmp_pat
 
 def test_adding_an_article_extracts_grouping_features_for_it_alone(make_site, monkeypatch):
     from digest.analyze import group
-    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], None, 3 + n, "Post")
-                      for n in range(1, 7)}, config="title: T\nsearch: false\n")
-    config, _ = load_config(root)
-    build(config)
-    made: list[str] = []
-    real = group._features_chunk
-    monkeypatch.setattr(group, "_features_chunk",
-                        lambda shared, arts: made.extend(a.id for a in arts) or real(shared, arts))
+    root, config = built_events(make_site, 6)
+    made = calls(monkeypatch, group, "_features_chunk", lambda _, arts: [a.id for a in arts])
     (root / "content" / "a9.md").write_text(article(9, "Tarn", "fire", None, 5, "Wire"))
     build(config)
     assert made == ["a9"]  # the six others' features came from the cache
