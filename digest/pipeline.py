@@ -120,7 +120,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     served = trees.active(out, state)
     held = manifests.get(str(served), {})  # what the served tree holds
     existing = set(held) if served else write.existing_files(out)
-    reuse = None if clean_cache else _json_lines(warm, served, state, held.get("digest.json"))
+    reuse = None if clean_cache else _json_lines(warm, served, held.get("digest.json"))
     rendered = render.render_site(config, articles, stories, pages_cache, frozenset(existing),
                                   reuse, (story_fps, article_fps))
     files_total = len(rendered.fps)
@@ -133,7 +133,9 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
                             finish=index_site if config.search else None, manifests=manifests,
                             published=published)
     write.write_story_ids(config.root, story_ids, known_ids)
-    export.save_index(state, rendered.fps["digest.json"], rendered.records, out / "digest.json")
+    shown = trees.active(out, state)  # the tree just put up
+    if shown is not None:
+        export.save_index(shown, rendered.fps["digest.json"], rendered.records)
     read.save_seen(state, seen)
     for store in caches.values():
         cache.save_store(store)
@@ -155,13 +157,13 @@ FILES = "content files"  # in `warm`: what read_content read, by path (its `seen
 JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, export.Reuse)
 
 
-def _json_lines(warm: dict[str, Any] | None, served: Path | None, state: Path,
+def _json_lines(warm: dict[str, Any] | None, served: Path | None,
                 known: str | None) -> export.Reuse | None:
     """Return where the record lines of the digest.json being served lie: kept in memory by
     a long-running caller, else from the index the last build left (export.previous_lines)."""
     if warm and JSON_LINES in warm and known is not None and warm[JSON_LINES][0] == known:
         return warm[JSON_LINES][1]
-    return export.previous_lines(served, state, known)
+    return export.previous_lines(served, known)
 
 
 def _done(report: BuildReport, started: float, written: bool = False) -> BuildReport:

@@ -290,3 +290,14 @@ def test_adding_an_article_extracts_grouping_features_for_it_alone(make_site, mo
     assert made == ["a9"]  # the six others' features came from the cache
     clean = build(config, out=root / "clean-site", clean_cache=True)
     assert clean.written and tree(root / "site") == tree(root / "clean-site")
+
+
+def test_builds_to_two_output_folders_keep_their_own_digest_json_index(make_site, monkeypatch):
+    from digest.stages import export
+    root, config = built_events(make_site, 6)
+    build(config, out=root / "other")  # its index must not replace site/'s
+    encoded = calls(monkeypatch, export, "article_record", lambda a: [a.id])
+    path = root / "content" / "a2.md"
+    path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
+    build(config)
+    assert encoded == ["a2"]

@@ -21,7 +21,10 @@ from digest.models import Article, Story
 FORMAT_VERSION = 1
 
 
-INDEX = "digest-json.index"  # in the state folder: the fingerprint of each record line
+def index_file(tree: Path) -> Path:
+    """Return where the index of the digest.json in a site tree is kept: beside the tree, so
+    that builds to several output folders do not overwrite each other's."""
+    return tree.with_name(tree.name + ".digest-json.index")
 
 
 class Reuse(NamedTuple):
@@ -166,16 +169,16 @@ def record_fp(item: Story | Article) -> str:
     return h.hexdigest()
 
 
-def previous_lines(tree: Path | None, state: Path, known: str | None) -> Reuse | None:
+def previous_lines(tree: Path | None, known: str | None) -> Reuse | None:
     """Return where each record line of the digest.json in `tree` lies, by fingerprint, when
-    the index that the last build left in `state` was made for that very file: its content
-    hash is `known` (from the tree's manifest) and its size, time and inode are those the
-    index noted; else None (nothing to reuse)."""
+    the index kept beside the tree was made for that very file: its content hash is `known`
+    (from the tree's manifest) and its size, time and inode are those the index noted;
+    else None (nothing to reuse)."""
     if tree is None or known is None:
         return None
     source = tree / "digest.json"
     try:
-        index = json.loads((state / INDEX).read_bytes())
+        index = json.loads(index_file(tree).read_bytes())
         st = os.stat(source)
         at = index["at"]
         if (index["hash"] != known or index["file"] != list(_status(st))
@@ -192,14 +195,13 @@ def _status(st: os.stat_result) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
-def save_index(state: Path, whole: str, records: Mapping[str, tuple[int, int]],
-               written: Path) -> None:
-    """Record where each record line of the digest.json just put at `written` lies, by
-    fingerprint (`whole`: the file's fingerprint from digest_json, as the tree's manifest
-    holds it), and the file's size, time and inode, which tell it is still that file."""
-    index = {"hash": whole, "file": list(_status(os.stat(written))), "fps": list(records),
-             "at": [n for where in records.values() for n in where]}
-    atomic_write_bytes(state / INDEX, json.dumps(index, separators=(",", ":")).encode())
+def save_index(tree: Path, whole: str, records: Mapping[str, tuple[int, int]]) -> None:
+    """Record where each record line of the digest.json in `tree` lies, by fingerprint
+    (`whole`: the file's fingerprint from digest_json, as the tree's manifest holds it),
+    and the file's size, time and inode, which tell it is still that file."""
+    index = {"hash": whole, "file": list(_status(os.stat(tree / "digest.json"))),
+             "fps": list(records), "at": [n for where in records.values() for n in where]}
+    atomic_write_bytes(index_file(tree), json.dumps(index, separators=(",", ":")).encode())
 
 
 def _dump(value: Any) -> str:
