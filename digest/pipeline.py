@@ -73,9 +73,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     # 0.8 GB without it), and its passes over millions of live objects cost 10 % of a
     # one-edit rebuild. Reference counting still frees everything as usual.
     with cache.no_collection():
-        caches = {name: cache.carry(warm[name]) if warm and name in warm and not clean_cache
-                  else cache.open_store(config.root, name, enabled=not clean_cache)
-                  for name in names}
+        caches = {name: _store(config, name, warm, clean_cache) for name in names}
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
                       progress, warm, caches, started, published)
 
@@ -105,9 +103,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
 
     def features() -> cache.Store:  # opened only when articles must be grouped anew
         if FEATURES not in caches:
-            caches[FEATURES] = (cache.carry(warm[FEATURES]) if warm and FEATURES in warm
-                                and not clean_cache else
-                                cache.open_store(config.root, FEATURES, enabled=not clean_cache))
+            caches[FEATURES] = _store(config, FEATURES, warm, clean_cache)
         return caches[FEATURES]
     stories, story_ids = group.form_stories(articles, known_ids, cache=stories_cache,
                                             features=features)
@@ -155,6 +151,15 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
 FEATURES = "features"  # cache of each article's grouping features, opened only to regroup
 FILES = "content files"  # in `warm`: what read_content read, by path (its `seen`)
 JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, export.Reuse)
+
+
+def _store(config: Config, name: str, warm: dict[str, Any] | None,
+           clean_cache: bool) -> cache.Store:
+    """Return the cache namespace `name`: kept in memory by a long-running caller, else
+    read from disk (empty with `clean_cache`)."""
+    if warm and name in warm and not clean_cache:
+        return cache.carry(warm[name])
+    return cache.open_store(config.root, name, enabled=not clean_cache)
 
 
 def _json_lines(warm: dict[str, Any] | None, served: Path | None,

@@ -17,6 +17,7 @@ from digest.fsutil import atomic_write_bytes, write_all
 from digest.config import Config
 from digest.frontmatter import iso
 from digest.models import Article, Story
+from digest.stages.read import file_status
 
 FORMAT_VERSION = 1
 
@@ -172,8 +173,8 @@ def record_fp(item: Story | Article) -> str:
 def previous_lines(tree: Path | None, known: str | None) -> Reuse | None:
     """Return where each record line of the digest.json in `tree` lies, by fingerprint, when
     the index kept beside the tree was made for that very file: its content hash is `known`
-    (from the tree's manifest) and its size, time and inode are those the index noted;
-    else None (nothing to reuse)."""
+    (from the tree's manifest) and its status (size, times, inode) is the one the index
+    noted; else None (nothing to reuse)."""
     if tree is None or known is None:
         return None
     source = tree / "digest.json"
@@ -181,7 +182,7 @@ def previous_lines(tree: Path | None, known: str | None) -> Reuse | None:
         index = json.loads(index_file(tree).read_bytes())
         st = os.stat(source)
         at = index["at"]
-        if (index["hash"] != known or index["file"] != list(_status(st))
+        if (index["hash"] != known or index["file"] != list(file_status(st))
                 or len(index["fps"]) * 2 != len(at)
                 or max(map(sum, zip(at[::2], at[1::2])), default=0) > st.st_size):
             return None
@@ -191,15 +192,11 @@ def previous_lines(tree: Path | None, known: str | None) -> Reuse | None:
         return None
 
 
-def _status(st: os.stat_result) -> tuple[int, int, int]:
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
 def save_index(tree: Path, whole: str, records: Mapping[str, tuple[int, int]]) -> None:
     """Record where each record line of the digest.json in `tree` lies, by fingerprint
     (`whole`: the file's fingerprint from digest_json, as the tree's manifest holds it),
-    and the file's size, time and inode, which tell it is still that file."""
-    index = {"hash": whole, "file": list(_status(os.stat(tree / "digest.json"))),
+    and the file's status (size, times, inode), which tells it is still that file."""
+    index = {"hash": whole, "file": list(file_status(os.stat(tree / "digest.json"))),
              "fps": list(records), "at": [n for where in records.values() for n in where]}
     atomic_write_bytes(index_file(tree), json.dumps(index, separators=(",", ":")).encode())
 

@@ -100,7 +100,7 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] |
             else:
                 checked = time.time_ns()
                 st, text = _read(path, max_bytes)
-                found = Seen(_status(st), SourceFile(rel, text), checked)
+                found = Seen(file_status(st), SourceFile(rel, text), checked)
             files.append(found.source)
             now[rel] = found
         except (ValueError, OSError) as exc:
@@ -127,7 +127,7 @@ def read_problem(rel: str, exc: ValueError | OSError) -> Problem:
     return Problem("error", rel, str(exc))
 
 
-def _status(st: os.stat_result) -> tuple[int, ...]:
+def file_status(st: os.stat_result) -> tuple[int, ...]:
     """Return what tells that a file changed: size, modification and change times, inode."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
@@ -135,7 +135,7 @@ def _status(st: os.stat_result) -> tuple[int, ...]:
 def _unchanged(before: Seen, st: os.stat_result) -> bool:
     """True when a file's status is as seen before, and that look came well after the last
     change (so no later write can have kept the same times)."""
-    status = _status(st)
+    status = file_status(st)
     return status == before.status and status[2] + SETTLED_NS < before.checked_ns
 
 
