@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
+from digest.analyze.patterns import alternation
 from digest.analyze.prepare import Prepared
 from digest.models import Article, Figure, FigureValue
 
@@ -24,17 +25,19 @@ MAX_CONTEXT = 200  # characters of clause shown with a value
 
 _MONTHS = ("jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
            "april|june|july|august|september|october|november|december")
-_HEDGE = (r"(?:(?:up to|at least|at most|about|around|approximately|nearly|almost|some|"
-          r"more than|over|roughly|an estimated|fewer than|less than|as many as|as few as)\s+)?")
+_HEDGES = ("up to", "at least", "at most", "about", "around", "approximately", "nearly", "almost",
+           "some", "more than", "over", "roughly", "an estimated", "fewer than", "less than",
+           "as many as", "as few as")
 _WORD_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
                  "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "a hundred": 100,
                  "a thousand": 1000}
-_VAGUE = r"(?:tens of thousands|hundreds of thousands|thousands|hundreds|dozens|millions)"
+_VAGUE = ("tens of thousands", "hundreds of thousands", "thousands", "hundreds", "dozens", "millions")
+# Word phrases as prefix trees (patterns.alternation): a quarter faster than plain "|" lists.
 _NUMBER = re.compile(
-    rf"(?<![\w.,/@#-]){_HEDGE}(?P<cur>[$€£]\s?)?(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?"
-    rf"(?:\s+(?:million|billion|thousand))?|{_VAGUE}|"
-    + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + r")(?P<pct>\s?%)?(?![\w-]|[.,]\d)",
+    rf"(?<![\w.,/@#-])(?:{alternation(_HEDGES)}\s+)?(?P<cur>[$€£]\s?)?"
+    rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?(?:\s+(?:million|billion|thousand))?|"
+    rf"{alternation(_VAGUE + tuple(_WORD_NUMBERS))})(?P<pct>\s?%)?(?![\w-]|[.,]\d)",
     re.IGNORECASE)
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 _MONTH_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s*$")
