@@ -137,19 +137,22 @@ def _sentences(index: int, text: str, prepared: Prepared) -> list[_Sentence]:
     stems = lexicon.stems
     out = []
     for position, (start, end) in enumerate(prepared.sentences(text)[:MAX_SENTENCES]):
-        dateline = _DATELINE.match(text, start, end)
-        if dateline and position < 3:
-            start = dateline.end()
+        if position < 3:
+            dateline = _DATELINE.match(text, start, end)
+            if dateline:
+                start = dateline.end()
         sentence = text[start:end]
         ws = prepared.words(text, start, end)
         st = [stems[w] if w in stems else lexicon.stem(w) for w in ws]
         stop = [w in STOPWORDS for w in ws]
         statement = _is_statement(sentence, ws)
+        n_words = len(sentence.split())
         out.append(_Sentence(
-            article=index, position=position, start=start, end=end, words=len(sentence.split()),
+            article=index, position=position, start=start, end=end, words=n_words,
             concepts=frozenset(_bigrams(st, stop)),
-            terms=tuple(t[:PREFIX] for t, s in zip(st, stop) if not s),
-            eligible=statement and not _CREDIT.match(text, end) and _stands_alone(sentence, ws),
+            terms=tuple([t[:PREFIX] for t, s in zip(st, stop) if not s]),
+            eligible=(statement and not _CREDIT.match(text, end)
+                      and _stands_alone(sentence, ws, n_words)),
             citable=statement))
     return out
 
@@ -160,9 +163,10 @@ def _bigrams(st: list[str], stop: list[bool]) -> list[tuple[str, str]]:
     return [(a, b) for a, b, x, y in zip(st, st[1:], stop, stop[1:]) if not (x and y)]
 
 
-def _stands_alone(sentence: str, ws: list[str]) -> bool:
-    """True when a statement (see `_is_statement`) reads well without its neighbours."""
-    if not MIN_SENTENCE_WORDS <= len(sentence.split()) <= MAX_SENTENCE_WORDS:
+def _stands_alone(sentence: str, ws: list[str], n_words: int) -> bool:
+    """True when a statement (see `_is_statement`) reads well without its neighbours
+    (`n_words`: its whitespace-separated words)."""
+    if not MIN_SENTENCE_WORDS <= n_words <= MAX_SENTENCE_WORDS:
         return False
     if not (sentence[0].isupper() or sentence[0] in _OPEN_QUOTES):
         return False  # a fragment
