@@ -12,7 +12,7 @@ from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_finge
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import Article, SourceCoverage, Story
-from digest.parallel import map_chunks
+from digest.parallel import map_chunks_meanwhile
 from digest.stages import feeds, passages
 from digest.stages.export import Reuse, Spliced, digest_json, record_fp
 from digest.theme import environment, render, static_files, theme_fingerprint
@@ -112,15 +112,23 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
     todo += [_article_page(site, aid, deps) for path, (aid, deps) in article_deps.items()
              if not _unchanged(path, deps, cache, existing)]
-    out = dict(zip((p.output for p in todo), map_chunks(_render_pages, (site, base), todo)))
-    for path, deps, make in _derived_files(site, base, list(fps), *known):
+
+    def meanwhile() -> tuple[list[tuple[str, str, bytes | None]], tuple]:
+        """Feeds, sitemap and data files, made while the workers render the pages."""
+        derived = [(path, deps, None if _unchanged(path, deps, cache, existing) else make())
+                   for path, deps, make in _derived_files(site, base, list(fps), *known)]
+        return derived, _data_files(site, articles, reuse, known)
+
+    html, (derived, (data, records, json_fp)) = map_chunks_meanwhile(
+        _render_pages, (site, base), todo, meanwhile)
+    out = dict(zip((p.output for p in todo), html))
+    for path, deps, made in derived:
         fps[path] = deps
-        if not _unchanged(path, deps, cache, existing):
-            out[path] = make()
+        if made is not None:
+            out[path] = made
     if cache is not None:
         for path, deps in fps.items():
             cache.put(path, deps, True)
-    data, records, json_fp = _data_files(site, articles, reuse, known)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
     fps["digest.json"] = json_fp
