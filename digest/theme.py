@@ -80,7 +80,8 @@ def environment(config: Config, globals_: dict[str, Callable] | None = None,
                        words=lambda t: len(t.split()), isodate=isodate, how_known=how_known,
                        source_ref=lambda a: source_ref(a, config))
     env.tests.update(multiple=lambda seq: len(seq) > 1, carried_by=carried_by)
-    env.globals.update(anchor=passages.anchor, paragraphs=passages.paragraphs, **(globals_ or {}))
+    env.globals.update(anchor=passages.anchor, paragraphs=passages.paragraphs,
+                       text_html=passages.text_html, **(globals_ or {}))
     return env
 
 
