@@ -20,8 +20,9 @@ def source_coverage(members: Sequence[Article],
     """Return, per article, how many of its sentences another source also carries
     (of its first MAX_SENTENCES with enough content words)."""
     prepared = Prepared() if prepared is None else prepared
-    stem = prepared.lexicon.stem
-    sents = [(i, s, e, [stem(w) for w in prepared.words(a.text, s, e) if w not in STOPWORDS])
+    stem, stems = prepared.lexicon.stem, prepared.lexicon.stems
+    sents = [(i, s, e, [stems[w] if w in stems else stem(w)
+                        for w in prepared.words(a.text, s, e) if w not in STOPWORDS])
              for i, a in enumerate(members)
              for s, e in prepared.sentences(a.text)[:MAX_SENTENCES]]
     sents = [x for x in sents if len(set(x[3])) >= MIN_TERMS]

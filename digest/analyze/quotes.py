@@ -438,10 +438,13 @@ def _quote(group: list[_Found], articles: Sequence[Article],
     return Quote(person.display if person else group[0].speaker.title(), tuple(variants))
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def diff_html(base: str, text: str) -> str:
     """Return `text` as HTML with words missing from `base` in <ins>, removed ones in <del>."""
     a, b = base.split(), text.split()
-    norm = lambda ws: [re.sub(r"\W+", "", w.lower()) for w in ws]  # noqa: E731
+    norm = lambda ws: [_NON_WORD.sub("", w.lower()) for w in ws]  # noqa: E731
     out: list[str] = []
     matcher = difflib.SequenceMatcher(None, norm(a), norm(b), autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
