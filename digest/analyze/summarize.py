@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -274,13 +274,27 @@ class _Vectors:
             self.exact[k] = tfidf(self.sentences[k].terms, self.weights)
         return self.exact[k]
 
-    def near(self, k: int, floor: float) -> np.ndarray:
-        """Return the sentences whose cosine with sentence `k` may reach `floor`, in order."""
+    def near(self, k: int, floor: float) -> tuple[list[int], list[float]]:
+        """Return the sentences whose cosine with sentence `k` may reach `floor`, in order,
+        and their vectorised cosines (within MARGIN of the exact ones)."""
         lo, hi = self.bounds[k], self.bounds[k + 1]
         dense = np.zeros(int(self.term.max()) + 1 if len(self.term) else 0)
         dense[self.term[lo:hi]] = self.value[lo:hi]
         dots = np.bincount(self.doc, self.value * dense[self.term], minlength=len(self.sentences))
-        return np.flatnonzero(dots >= floor - MARGIN)
+        found = np.flatnonzero(dots >= floor - MARGIN)
+        return found.tolist(), dots[found].tolist()
+
+
+def _closest(found: list[tuple[float, int]], exact: Callable[[int], float]) -> int:
+    """Return the sentence of highest exact cosine among `found` (vectorised cosine,
+    sentence), the first on ties. Vectorised cosines are within MARGIN of exact ones, so
+    only those within 2 * MARGIN of the highest can be the highest: one alone needs no
+    exact cosine (a cited sentence had some thirty near paraphrases to score exactly)."""
+    top = max(approx for approx, _ in found)
+    close = [n for approx, n in found if approx >= top - 2 * MARGIN]
+    if len(close) == 1:
+        return close[0]
+    return max(close, key=lambda n: (exact(n), -n))
 
 
 def _shares(a: _Sentence, b: _Sentence) -> bool:
@@ -293,15 +307,16 @@ def _cite(s: _Sentence, sentences: Sequence[_Sentence], vectors: _Vectors,
           articles: Sequence[Article]) -> SummarySentence:
     """Return `s` with its own span and the closest paraphrase in each other article."""
     k = next(n for n, t in enumerate(sentences) if t is s)
-    own = vectors.vector(k)
-    best: dict[int, tuple[float, _Sentence]] = {}
-    for n in vectors.near(k, CITE_SIMILARITY).tolist():
+    exact = lambda n: cosine(vectors.vector(k), vectors.vector(n))  # noqa: E731
+    per_article: dict[int, list[tuple[float, int]]] = {}
+    for n, approx in zip(*vectors.near(k, CITE_SIMILARITY)):
         t = sentences[n]
-        if t.article == s.article or not t.citable:
+        if t.article == s.article or not t.citable or not _shares(s, t):
             continue
-        sim = cosine(own, vectors.vector(n))
-        if sim >= CITE_SIMILARITY and sim > best.get(t.article, (0.0, None))[0] and _shares(s, t):
-            best[t.article] = (sim, t)
+        if approx >= CITE_SIMILARITY + MARGIN or exact(n) >= CITE_SIMILARITY:
+            per_article.setdefault(t.article, []).append((approx, n))
     cites = [Citation(articles[s.article].id, s.start, s.end)]
-    cites += [Citation(articles[i].id, t.start, t.end) for i, (_, t) in sorted(best.items())]
+    for i, found in sorted(per_article.items()):
+        t = sentences[_closest(found, exact)]
+        cites.append(Citation(articles[i].id, t.start, t.end))
     return SummarySentence(articles[s.article].text[s.start:s.end], tuple(cites))
