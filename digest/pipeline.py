@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from digest import cache
+from digest import cache, fsutil
 from digest.config import Config
 from digest.models import Problem
 from digest.search import index_site
@@ -72,10 +72,35 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     # garbage cycles worth collecting (a clean build at 10,000 articles peaks at the same
     # 0.8 GB without it), and its passes over millions of live objects cost 10 % of a
     # one-edit rebuild. Reference counting still frees everything as usual.
-    with cache.no_collection():
+    state = config.root / write.STATE_DIR
+    # One build at a time per site folder: two would fill the same idle tree and flip to it
+    # (`digest build` while `digest serve` rebuilds, or two terminals).
+    with fsutil.exclusive(state / LOCK_FILE, _waiting), cache.no_collection():
+        _remove_litter(state)
         caches = {name: _store(config, name, warm, clean_cache) for name in names}
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
                       progress, warm, caches, started, published)
+
+
+LOCK_FILE = "build.lock"  # in .digest/: held by the build under way, with its pid
+
+
+def _waiting(holder: str) -> None:
+    log.warning("another build of this site is running (process %s): waiting for it to end",
+                holder)
+
+
+def _remove_litter(state: Path) -> None:
+    """Remove what killed builds left in .digest/: temporary files of atomic writes (in it,
+    in its cache and beside the trees, never inside a tree) and the digest.json index of
+    versions that kept one per site folder. Called with the build lock held, so no build
+    under way is writing them."""
+    folders = [state, state / trees.TREES_DIR, *(p for p in (state / "cache").glob("**/")
+                                                   if p.is_dir())]
+    for folder in folders:
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+    (state / "digest-json.index").unlink(missing_ok=True)
 
 
 def _build(config: Config, out: Path, drafts: bool, strict: bool,

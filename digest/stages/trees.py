@@ -29,10 +29,13 @@ log = logging.getLogger(__name__)
 Manifest = dict[str, str]  # output path -> fingerprint of its content
 
 
+TREES_DIR = "trees"  # in .digest/: the two trees of each output folder, their manifests and indexes
+
+
 def trees(out: Path, state: Path) -> tuple[Path, Path]:
     """Return the two tree folders, under the state folder, that `out` can point to."""
     tag = hashlib.blake2b(str(out).encode(), digest_size=4).hexdigest()
-    return state / "trees" / f"{out.name}-{tag}-a", state / "trees" / f"{out.name}-{tag}-b"
+    return state / TREES_DIR / f"{out.name}-{tag}-a", state / TREES_DIR / f"{out.name}-{tag}-b"
 
 
 def active(out: Path, state: Path) -> Path | None:

@@ -1,0 +1,81 @@
+"""One build at a time per site folder; what killed builds leave behind is cleared."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from digest import fsutil
+from digest.config import load_config
+from digest.pipeline import LOCK_FILE, _remove_litter, build
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fcntl locks")
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from digest import fsutil
+with fsutil.exclusive(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_second_build_waits_for_the_one_under_way(make_site, caplog):
+    root = make_site({"a.md": "---\ntitle: A\n---\nSome text here.\n"})
+    lock = root / ".digest" / LOCK_FILE
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lock), "1.5"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    released = time.monotonic() + 1.2  # at the earliest
+    config, _ = load_config(root)
+    with caplog.at_level(logging.WARNING):
+        report = build(config)
+    assert report.written
+    assert time.monotonic() >= released, "the build did not wait for the lock"
+    assert f"process {holder.pid}" in caplog.text
+    holder.wait(timeout=10)
+
+
+def test_the_lock_is_freed_when_its_holder_is_killed(tmp_path):
+    lock = tmp_path / "build.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lock), "60"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait(timeout=10)
+    got = threading.Event()
+
+    def take() -> None:
+        with fsutil.exclusive(lock):
+            got.set()
+    t = threading.Thread(target=take, daemon=True)
+    t.start()
+    assert got.wait(timeout=5), "a killed holder kept the lock"
+
+
+def test_litter_of_killed_builds_is_removed_and_trees_are_left_alone(make_site):
+    root = make_site({"a.md": "---\ntitle: A\n---\nSome text here.\n"})
+    config, _ = load_config(root)
+    assert build(config).written
+    state = root / ".digest"
+    tree = (root / "site").resolve()
+    assert build(config).written  # both trees made
+    litter = [state / ".files.json.k3j2.tmp", state / "cache" / ".stories.00.pickle.x1.tmp",
+              state / "cache" / "templates" / ".abc.jinja.y2.tmp",
+              state / "trees" / f".{tree.name}.json.z3.tmp", state / "digest-json.index"]
+    for path in litter:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    assert build(config).written
+    assert [p for p in litter if p.exists()] == []
+    for t in (state / "trees").iterdir():  # output files are an article's business
+        if t.is_dir():
+            (t / ".kept.tmp").write_bytes(b"x")
+    _remove_litter(state)
+    assert len(list((state / "trees").glob("*/.kept.tmp"))) == 2
