@@ -14,7 +14,7 @@ import heapq
 import logging
 import math
 from datetime import date, datetime
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -65,8 +65,8 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
         return []
     vectors = vectorise(_all_features(articles, features_cache))
     days = [_day_number(a.published) for a in articles]
-    edges = similarities(vectors, days)
-    edges = with_shared_neighbours(edges, len(articles))
+    links = with_shared_neighbours(similarities(vectors, days), len(articles))
+    edges = dict(zip(zip(links.i.tolist(), links.j.tolist()), links.s.tolist()))
     log.debug("grouping %d articles over %d candidate links", len(articles), len(edges))
     return average_link(edges, len(articles), THRESHOLD)
 
@@ -146,22 +146,33 @@ def _block_tfidf(joined: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return doc, term, weight / norm[doc], size
 
 
-def similarities(vectors: Sequence[Vector], days: Sequence[int | None]) -> Edges:
-    """Return the similarity of every candidate pair (i < j), damped by their day gap."""
+class Links(NamedTuple):
+    """Pairs of articles (i < j) and their similarity, ordered by i, then j."""
+
+    i: np.ndarray
+    j: np.ndarray
+    s: np.ndarray
+
+
+def similarities(vectors: Sequence[Vector], days: Sequence[int | None]) -> Links:
+    """Return the similarity of every candidate pair (i < j) above 0, damped by their day gap."""
     indptr = np.cumsum([0] + [len(v[0]) for v in vectors])
     all_ids = np.concatenate([v[0] for v in vectors])
     all_vals = np.concatenate([v[1] for v in vectors])
     dense = np.zeros(int(all_ids.max()) + 1 if len(all_ids) else 0)
     day = np.array([np.nan if d is None else d for d in days], dtype=np.float64)
-    edges: Edges = {}
+    firsts, seconds, values = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
     for i, later in enumerate(candidates(vectors, day)):
         if not len(later):
             continue
         dense[vectors[i][0]] = vectors[i][1]
         sims = _dots(dense, later, indptr, all_ids, all_vals) * _time_factor(day[later] - day[i])
         dense[vectors[i][0]] = 0.0
-        edges.update(((i, j), s) for j, s in zip(later.tolist(), sims.tolist()) if s > 0)
-    return edges
+        kept = sims > 0
+        firsts.append(np.full(int(kept.sum()), i, dtype=np.int64))
+        seconds.append(later[kept])
+        values.append(sims[kept])
+    return Links(np.concatenate(firsts), np.concatenate(seconds), np.concatenate(values))
 
 
 def candidates(vectors: Sequence[Vector], day: np.ndarray) -> list[np.ndarray]:
@@ -233,22 +244,28 @@ def _time_factor(gap: np.ndarray) -> np.ndarray:
     return np.where(late > 0, 0.5 ** (np.maximum(late, 0) / HALF_LIFE_DAYS), 1.0)
 
 
-def with_shared_neighbours(edges: Edges, n: int) -> Edges:
-    """Return edges mixed with the overlap of the two articles' nearest-neighbour sets."""
-    near: list[list[tuple[float, int]]] = [[] for _ in range(n)]
-    for (i, j), s in edges.items():
-        if s >= THRESHOLD:
-            near[i].append((-s, j))
-            near[j].append((-s, i))
-    hood = [frozenset([i] + [j for _, j in sorted(near[i])[:NEIGHBOURS]]) for i in range(n)]
-    mixed = {(i, j): (1 - SHARED_WEIGHT) * s + SHARED_WEIGHT * _overlap(hood[i], hood[j])
-             for (i, j), s in edges.items()}
-    return {pair: s for pair, s in mixed.items() if s >= WEAK}
-
-
-def _overlap(a: frozenset[int], b: frozenset[int]) -> float:
-    """Return |a & b| / min(|a|, |b|)."""
-    return len(a & b) / min(len(a), len(b))
+def with_shared_neighbours(links: Links, n: int) -> Links:
+    """Return links mixed with the overlap of the two articles' neighbourhoods, weak ones
+    dropped. An article's neighbourhood is itself and its NEIGHBOURS most similar articles
+    above THRESHOLD (ties by index); overlap is |a & b| / min(|a|, |b|)."""
+    strong = links.s >= THRESHOLD
+    node = np.concatenate([links.i[strong], links.j[strong]])
+    other = np.concatenate([links.j[strong], links.i[strong]])
+    sim = np.concatenate([links.s[strong], links.s[strong]])
+    order = np.lexsort((other, -sim, node))  # by node, most similar first, ties by index
+    node, other = node[order], other[order]
+    rank = np.arange(len(node)) - np.searchsorted(node, node)  # place among the node's
+    top = rank < NEIGHBOURS
+    hood = np.full((n, NEIGHBOURS + 1), -1, dtype=np.int64)  # -1: no one
+    hood[:, 0] = np.arange(n)
+    hood[node[top], rank[top] + 1] = other[top]
+    size = (hood >= 0).sum(axis=1)
+    a, b = hood[links.i], hood[links.j]
+    shared = ((a[:, :, None] == b[:, None, :]) & (a[:, :, None] >= 0)).sum(axis=(1, 2))
+    mixed = (1 - SHARED_WEIGHT) * links.s + SHARED_WEIGHT * (
+        shared / np.minimum(size[links.i], size[links.j]))
+    kept = mixed >= WEAK
+    return Links(links.i[kept], links.j[kept], mixed[kept])
 
 
 def average_link(edges: Edges, n: int, threshold: float) -> list[list[int]]:

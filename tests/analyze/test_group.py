@@ -122,3 +122,38 @@ def test_feature_helpers():
        | st.text(max_size=80))
 def test_number_tokens_match_the_pattern_on_the_whole_text(text):
     assert textfeatures._number_tokens(text) == textfeatures._NUMBER.findall(text)
+
+
+def _shared_neighbours_reference(edges: dict, n: int) -> dict:
+    """The plain form of with_shared_neighbours: one article at a time, frozensets."""
+    from digest.analyze import group as g
+    near: list[list[tuple[float, int]]] = [[] for _ in range(n)]
+    for (i, j), s in edges.items():
+        if s >= g.THRESHOLD:
+            near[i].append((-s, j))
+            near[j].append((-s, i))
+    hood = [frozenset([i] + [j for _, j in sorted(near[i])[:g.NEIGHBOURS]]) for i in range(n)]
+    mixed = {(i, j): (1 - g.SHARED_WEIGHT) * s
+             + g.SHARED_WEIGHT * len(hood[i] & hood[j]) / min(len(hood[i]), len(hood[j]))
+             for (i, j), s in edges.items()}
+    return {pair: s for pair, s in mixed.items() if s >= g.WEAK}
+
+
+def test_shared_neighbours_match_the_plain_form():
+    """Dense random graphs with tied similarities: past NEIGHBOURS, ties must pick
+    neighbours by index, as the sorted tuples did (one case spelt out first)."""
+    import numpy as np
+    from digest.analyze.group import Links, with_shared_neighbours
+    graphs = [(7, {**{(0, k): 0.3 for k in range(1, 7)}, (5, 6): 0.9})]
+    rnd = random.Random(7)
+    for _ in range(300):
+        n = rnd.randint(1, 9)
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rnd.random() < 0.6]
+        graphs.append((n, {p: rnd.choice([0.01, 0.1, 0.2, 0.3, 0.3, 0.9]) for p in pairs}))
+    for n, edges in graphs:
+        links = Links(np.array([i for i, _ in edges], dtype=np.int64),
+                      np.array([j for _, j in edges], dtype=np.int64),
+                      np.array(list(edges.values()), dtype=np.float64))
+        got = with_shared_neighbours(links, n)
+        assert dict(zip(zip(got.i.tolist(), got.j.tolist()), got.s.tolist())) == \
+            _shared_neighbours_reference(edges, n), edges
