@@ -160,9 +160,10 @@ def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[bytes
     site, base = shared
     env = _environment(site.config, base)
     out = []
+    base_path = site.config.base_path  # a regex over base_url: once, not per link
     for page in pages:
         def url(target: str, _path: str = page.path) -> str:
-            return relative_url(_path, target, site.config.base_path)
+            return relative_url(_path, target, base_path)
         ctx = {"site": site, "config": site.config, "page": page.path, "url": url,
                "canonical": feeds.absolute(site.config, page.path), **page.context,
                **(page.more(site) if page.more else {})}
