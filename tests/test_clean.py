@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from hypothesis import given, settings, strategies as st
+
 from digest.config import load_config
 from digest.stages.clean import clean_all, markdown_parser, markdown_to_text
 from digest.stages.read import read_content
@@ -91,3 +93,29 @@ def test_markdown_to_text_keeps_words_drops_markup():
 def test_raw_html_is_text_not_markup():
     text = markdown_to_text("Hi <script>alert(1)</script>", markdown_parser())
     assert text == "Hi <script>alert(1)</script>"
+
+
+_PLAIN = ["word", "Two words", "10.5", "2024. Then", "(b)", "!", "“q”", "é", "—", ":", "@x",
+          "%", "$5", "{", "}", "^", "a-b", "x=y", "3 #4"]
+_SYNTAX = ["1.", "2)", "-", "- item", "+ x", "#", "# H", "=", "===", ">", "*", "_", "`", "[a]",
+           "&amp;", "<i>", "\\", "~~~", "|", " ", "  ", "\t", "\u00a0", "\r", "\x00", "\u2028"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PLAIN * 8 + _SYNTAX),
+                          st.sampled_from(["", " ", "\n", "\n", "\n\n", "\n \n"])), max_size=12))
+def test_plain_bodies_skip_the_parser_and_get_its_text(parts):
+    """plain_text either declines or gives exactly what parsing gives."""
+    from digest.stages.clean import plain_text
+    body = "".join(piece + sep for piece, sep in parts)
+    fast = plain_text(body)
+    if fast is not None:
+        assert fast == markdown_to_text(body, markdown_parser()), repr(body)
+
+
+def test_plain_text_takes_the_plain_articles():
+    from digest.stages.clean import plain_text
+    body = "First line of a paragraph\nand its second, with 2,000 troops.\n\n\n2024 was a year.\n"
+    assert plain_text(body) == markdown_to_text(body, markdown_parser())
+    assert plain_text(body) is not None
+    assert plain_text("A\n- list") is None and plain_text("x  \ny") is None
