@@ -47,13 +47,13 @@ _ANONYMOUS = (rf"(?:(?:[Aa]n?|[Oo]ne|[Ss]ome|[Ss]everal|[Tt]wo)\s+(?:[\w.’'-]+
 _SUBJECT = (rf"(?P<pron>\b(?:[Hh]e|[Ss]he)\b)|(?P<plural>\b(?:[Tt]hey|[Ww]e|{_ANONYMOUS})\b)|"
             rf"(?P<role>\b[Tt]he\s+(?:[A-Z][\w.-]+\s+){{0,2}}(?:{_ROLES})\b)|"
             rf"(?P<name>{names.NAME.pattern})")
-
 _VERB = r"\b" + alternation(VERBS) + r"\b"  # (a verb scan: 0.33 s as "said|says|...", 0.13 s)
 _ADVERBS = r"(?:(?:has|have|had|also|later|then|again|\w+ly)\s+){0,2}"
 _AFTER = (re.compile(rf"[\s,—–-]*(?:{_SUBJECT})\s+{_ADVERBS}{_VERB}"),
           re.compile(rf"[\s,—–-]*{_VERB}\s+(?:{_SUBJECT})"))
 _BEFORE = re.compile(rf"(?:{_SUBJECT})\s+{_ADVERBS}{_VERB}")
-_BEFORE_TOKENS = 8  # whitespace-delimited tokens a _BEFORE match can span before its verb (7, and one spare)
+# Whitespace-delimited tokens a _BEFORE match can span before its verb (7, one spare).
+_BEFORE_TOKENS = 8
 # ”, said Zelenskyy: only right after a closing mark is "said X" an attribution
 # ("urged China" names who was urged, not who spoke).
 _INVERTED = re.compile(rf"[”»\"],?\s*{_VERB}\s+(?:{_SUBJECT})")

@@ -15,8 +15,8 @@ _ABBREV = {
 # Written to start with one character class, which lets the engine skip ahead to the next
 # candidate character instead of trying every alternative at every offset (7 x faster;
 # the same matches as [.!?…]+["'”’)\]]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z])|\n\s*\n|\n).
-_END = re.compile(r"""[.!?…\n](?:(?<=[.!?…])[.!?…]*["'”’)\]]*(?=\s+|$)|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|"""
-                  r"""(?<=\n)\s*\n|(?<=\n))""")
+_END = re.compile(r"""[.!?…\n](?:(?<=[.!?…])[.!?…]*["'”’)\]]*(?=\s+|$)|"""
+                  r"""(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=\n)\s*\n|(?<=\n))""")
 _LAST_WORD = re.compile(r"([\w.]+)$")
 _NEXT_CHAR = re.compile(r"\s+([^\s])")
 

@@ -226,7 +226,8 @@ def plain_text(body: str) -> str | None:
                 blocks.append(" ".join(lines))
                 lines = []
             continue
-        if line[0] in _BLOCK_START or line[-1] == " " or (line[0].isdigit() and _ORDERED.match(line)):
+        if (line[0] in _BLOCK_START or line[-1] == " "
+                or (line[0].isdigit() and _ORDERED.match(line))):
             return None
         lines.append(line)
     if lines:
