@@ -159,13 +159,19 @@ class _Splicer:
 
 
 def record_fp(item: Story | Article) -> str:
-    """Return a fingerprint of everything a record line is made from (and of digest's code)."""
+    """Return a fingerprint of everything a record line is made from (and of digest's code).
+
+    A fallback for callers without the stages' fingerprints (the pipeline passes them).
+    Equal articles give equal fingerprints. Equal stories may not: Story.__getstate__
+    pickles a story's analysis with pickle's memo, so strings shared in a fresh result and
+    not in a cached one give other bytes. A fingerprint that differs only costs encoding
+    the line again, never a wrong line."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{CODE_FORMAT}/{FORMAT_VERSION}/{type(item).__name__}".encode())
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
-    pickler.fast = True  # no memo: equal values give equal bytes, shared or not (fresh analysis
-    pickler.dump(item)   # results share strings that the same results read from the cache do not)
+    pickler.fast = True  # no memo at this level: shared strings do not change the bytes
+    pickler.dump(item)
     h.update(buf.getbuffer())
     return h.hexdigest()
 
