@@ -36,30 +36,43 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
+              unlocked: Callable[[str], None] = lambda _: None) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (made if missing) while the block runs.
 
     When another process holds it, `waiting` is told who (the pid it wrote) and this one
     blocks until it is free. The kernel drops the lock when its holder exits, however it
     exits, so a killed build never leaves the folder locked. Where the platform has no
-    fcntl (Windows) nothing is locked.
+    fcntl (Windows) nothing is locked; where the lock file cannot be made or the file
+    system refuses locks, `unlocked` is told why and the block runs without one.
     """
     try:
         import fcntl
     except ImportError:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        unlocked(f"{path}: {exc.strerror or exc}")
+        yield
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             waiting(holder)
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            locked = True
+        except OSError as exc:  # a file system without locks (some network and FUSE mounts)
+            unlocked(f"{path}: {exc.strerror or exc}")
+            locked = False
+        if locked:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock

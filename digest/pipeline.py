@@ -75,7 +75,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     state = config.root / write.STATE_DIR
     # One build at a time per site folder: two would fill the same idle tree and flip to it
     # (`digest build` while `digest serve` rebuilds, or two terminals).
-    with fsutil.exclusive(state / LOCK_FILE, _waiting), cache.no_collection():
+    with fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked), cache.no_collection():
         _remove_litter(state)
         caches = {name: _store(config, name, warm, clean_cache) for name in names}
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
@@ -90,6 +90,10 @@ def _waiting(holder: str) -> None:
                 holder)
 
 
+def _unlocked(why: str) -> None:
+    log.warning("building without the lock that keeps two builds of this site apart (%s)", why)
+
+
 def _remove_litter(state: Path) -> None:
     """Remove what killed builds left in .digest/: temporary files of atomic writes (in it,
     in its cache and beside the trees, never inside a tree) and the digest.json index of
@@ -97,10 +101,12 @@ def _remove_litter(state: Path) -> None:
     under way is writing them."""
     folders = [state, state / trees.TREES_DIR, *(p for p in (state / "cache").glob("**/")
                                                    if p.is_dir())]
-    for folder in folders:
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-    (state / "digest-json.index").unlink(missing_ok=True)
+    litter = [tmp for folder in folders for tmp in folder.glob(".*.tmp")]
+    for path in [*litter, state / "digest-json.index"]:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:  # left for a later build: litter never stops this one
+            log.debug("could not remove %s: %s", path, exc)
 
 
 def _build(config: Config, out: Path, drafts: bool, strict: bool,

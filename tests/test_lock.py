@@ -79,3 +79,35 @@ def test_litter_of_killed_builds_is_removed_and_trees_are_left_alone(make_site):
             (t / ".kept.tmp").write_bytes(b"x")
     _remove_litter(state)
     assert len(list((state / "trees").glob("*/.kept.tmp"))) == 2
+
+
+def test_a_file_system_without_locks_builds_unlocked_with_a_warning(make_site, monkeypatch,
+                                                                       caplog):
+    import errno
+    import fcntl
+
+    def refuse(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    root = make_site({"a.md": "---\ntitle: A\n---\nSome text here.\n"})
+    config, _ = load_config(root)
+    with caplog.at_level(logging.WARNING):
+        assert build(config).written
+    assert "without the lock" in caplog.text and "No locks available" in caplog.text
+
+
+def test_litter_that_cannot_be_removed_does_not_stop_the_build(make_site, monkeypatch):
+    root = make_site({"a.md": "---\ntitle: A\n---\nSome text here.\n"})
+    config, _ = load_config(root)
+    assert build(config).written
+    stuck = root / ".digest" / ".files.json.q1.tmp"
+    stuck.write_bytes(b"half")
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self == stuck:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert build(config).written
+    assert stuck.exists()
