@@ -61,6 +61,15 @@ _NEAR = ("near", "close to", "along")
 _LOCATION = re.compile(r"\b(?P<prep>(?i:in|into|to|inside|near|at|close to|along))\s+(?:the\s+)?"
                        r"(?P<rest>[^.;:!?]{0,60})")
 _PROPER = re.compile(r"[A-Z][\w-]*(?:[’']s)?(?:\s+[A-Z][\w-]*(?:[’']s)?)*")
+_CLAUSE_END = re.compile(r"[,;]\s")
+_LINE = re.compile(r"front ?lines?|border")
+_POSSESSIVE = re.compile(r"[’']s$")
+_ADJECTIVE = re.compile(r"(?:ern|ian|ean|ese|ish)$")  # "Ukrainian", "Western": not a place
+_AMOUNT = re.compile(r"([\d,.]+)(?:\s+(million|billion|thousand))?$")
+_CUT = re.compile(r"[,;](?!\d)")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_PERCENT_OF = re.compile(r"\s+(?:of\s+(?:the\s+)?)([a-z]+)\b")
+_MONEY_FOR = re.compile(r"\s+(?:of\s+(?:the\s+)?|in\s+)([a-z]+)\b")
 
 
 @dataclass(frozen=True)
@@ -144,8 +153,7 @@ def _unit_of(text: str, m: re.Match, limit: int) -> tuple[str, str, int]:
     if m.group("cur") or m.group("pct"):
         unit = _CURRENCIES.get((m.group("cur") or "").strip(), "percent")
         # "$5 million in aid", "64% of voters"; "in the city" is a place, read later.
-        prep = r"of\s+(?:the\s+)?" + ("" if m.group("pct") else r"|in\s+")
-        noun = re.match(rf"\s+(?:{prep})([a-z]+)\b", text[m.end():limit])
+        noun = (_PERCENT_OF if m.group("pct") else _MONEY_FOR).match(text[m.end():limit])
         return unit, noun.group(1) if noun else "", m.end() + (noun.end() if noun else 0)
     return _unit(text, m.end(), limit)
 
@@ -191,13 +199,13 @@ def _points_back(text: str, pos: int, limit: int) -> bool:
 
 def _places(rest: str) -> tuple[tuple[str, ...], bool]:
     """Return (places, near) from the clause after a figure, most specific first."""
-    rest = re.split(r"[,;]\s", rest)[0]
+    rest = _CLAUSE_END.split(rest)[0]
     found: list[str] = []
     near = False
     for m in _LOCATION.finditer(rest):
         proper = (_place_name(p.group()) for p in _PROPER.finditer(m.group("rest")[:50]))
         names = [n for n in proper if n and n not in found]
-        line = re.search(r"front ?lines?|border", m.group("rest")[:50])
+        line = _LINE.search(m.group("rest")[:50])
         if not found and not names and line:
             return ("front lines" if line.group().startswith("front") else "border",), True
         near = near or (not found and bool(names) and m.group("prep").lower() in _NEAR)
@@ -207,9 +215,9 @@ def _places(rest: str) -> tuple[tuple[str, ...], bool]:
 
 def _place_name(phrase: str) -> str:
     """Return a place name from a capitalised phrase, without possessives and place words."""
-    words = [w for w in phrase.split() if not re.search(r"[’']s$", w)]
+    words = [w for w in phrase.split() if not _POSSESSIVE.search(w)]
     words = [w for w in words if w.lower() not in _PLACE_WORDS]
-    if not words or re.search(r"(?:ern|ian|ean|ese|ish)$", words[-1]):
+    if not words or _ADJECTIVE.search(words[-1]):
         return ""
     return " ".join(words)
 
@@ -219,7 +227,7 @@ def _value(n: str) -> float | None:
     low = n.lower()
     if low in _WORD_NUMBERS:
         return float(_WORD_NUMBERS[low])
-    m = re.match(r"([\d,.]+)(?:\s+(million|billion|thousand))?$", low)
+    m = _AMOUNT.match(low)
     if not m:
         return None
     scale = {"million": 1e6, "billion": 1e9, "thousand": 1e3}.get(m.group(2) or "", 1.0)
@@ -231,7 +239,7 @@ def _clause(text: str, pos: int, s_start: int, s_end: int) -> str:
     sentence = text[s_start:s_end]
     if len(sentence) <= MAX_CONTEXT:
         return " ".join(sentence.split())
-    cuts = [m.start() for m in re.finditer(r"[,;](?!\d)", text[s_start:s_end])]
+    cuts = [m.start() for m in _CUT.finditer(text[s_start:s_end])]
     left = max([s_start + c for c in cuts if s_start + c < pos], default=s_start - 1) + 1
     right = [s_start + c for c in cuts if s_start + c > pos]
     end = min(right) if right and min(right) - left > 40 else min(s_end, left + MAX_CONTEXT)
@@ -240,7 +248,7 @@ def _clause(text: str, pos: int, s_start: int, s_end: int) -> str:
 
 def _qualifier_key(qualifier: str) -> frozenset[str]:
     """Return the qualifier's words cut to five letters (Korean and Korea meet)."""
-    return frozenset(w.lower()[:5] for w in re.findall(r"[A-Za-z]+", qualifier))
+    return frozenset(w.lower()[:5] for w in _LETTERS.findall(qualifier))
 
 
 def _home(f: _Figure, groups: list[list[_Figure]]) -> list[_Figure] | None:

@@ -30,6 +30,8 @@ _CAP_WORD = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*"
 NAME = re.compile(rf"{_CAP_WORD}(?:[ \u00a0]+{_CAP_WORD}){{0,4}}")
 _POSSESSIVE = re.compile(r"[’']s?$")
 _POSSESSIVE_AFTER = re.compile(r"[’']s\b")
+_DOUBLED = re.compile(r"(.)\1+")
+_ENDING = re.compile(r"(?:iy|yi|ij|ii|y|i|j)$")
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ def fold(token: str) -> str:
     """Return a transliteration-insensitive key for one name token (Zelenskyy -> zelensk)."""
     t = unicodedata.normalize("NFKD", token.lower())
     t = "".join(c for c in t if c.isalpha())
-    t = re.sub(r"(.)\1+", r"\1", t)  # doubled letters: Zelenskyy, Mohammad/Muhammad
-    stripped = re.sub(r"(?:iy|yi|ij|ii|y|i|j)$", "", t)
+    t = _DOUBLED.sub(r"\1", t)  # doubled letters: Zelenskyy, Mohammad/Muhammad
+    stripped = _ENDING.sub("", t)
     return stripped if len(stripped) >= 3 else t
 
 

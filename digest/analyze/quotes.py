@@ -57,6 +57,9 @@ _BEFORE_TOKENS = 8
 # ”, said Zelenskyy: only right after a closing mark is "said X" an attribution
 # ("urged China" names who was urged, not who spoke).
 _INVERTED = re.compile(rf"[”»\"],?\s*{_VERB}\s+(?:{_SUBJECT})")
+_BREAK = re.compile(r"\n\s*")
+_BREAK_AT_END = re.compile(r"\n\s*$")
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)]*\s+(?=[A-Z“\"])")
 
 # General English synonyms folded to one word before stemming; not tuned to any story.
 _SYNONYMS = [
@@ -193,7 +196,7 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
 def _continues(text: str, open_at: int, pos: int) -> bool:
     """True when the mark at `pos` opens the paragraph right after the quote's paragraph."""
     between = text[open_at:pos]
-    return len(re.findall(r"\n\s*", between)) == 1 and bool(re.search(r"\n\s*$", between))
+    return len(_BREAK.findall(between)) == 1 and bool(_BREAK_AT_END.search(between))
 
 
 def _opens_paragraph(text: str, open_at: int, pos: int) -> bool:
@@ -266,7 +269,7 @@ def _before(text: str, start: int, previous: tuple[int, str] | None, ctx: _Peopl
 def _sentence_start(text: str, start: int, previous: tuple[int, str] | None) -> int:
     """Return where the sentence (or text after the previous quote) holding `start` begins."""
     floor = max(previous[0] + 1 if previous else 0, text.rfind("\n", 0, start) + 1)
-    ends = re.finditer(r"[.!?…][\"”’)]*\s+(?=[A-Z“\"])", text[floor:start])
+    ends = _SENTENCE_END.finditer(text[floor:start])
     stops = [m.end() for m in ends]
     return floor + (stops[-1] if stops else 0)
 
@@ -315,7 +318,7 @@ def _unattributed(text: str, start: int, previous: tuple[int, str] | None, ctx: 
         lead_from = _sentence_start(text, start, None)
         return _last_mentioned([s for s in ctx.spots if s[0] >= lead_from], start)
     # A paragraph that is only a quote continues the last speaker, else the main subject.
-    if previous and previous[1] and len(re.findall(r"\n\s*", text[previous[0]:start])) <= 2:
+    if previous and previous[1] and len(_BREAK.findall(text[previous[0]:start])) <= 2:
         return previous[1]
     return ctx.main
 

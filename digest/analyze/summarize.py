@@ -71,6 +71,8 @@ _QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]")
 _CLOSERS = "\"'”’)]"
 # "(AP Photo/Jane Doe)" right after a sentence marks that sentence as a photo caption.
 _CREDIT = re.compile(r"\s*\([^()]*\b(?:Photo|Photographer|Getty|Images|AP|AFP|Reuters)\b[^()]*\)")
+_CLOSING_MARK = re.compile(r"[\"”’]")
+_NAMED = re.compile(r"\b[A-Z][a-z]")
 
 
 class _Sentence(NamedTuple):
@@ -193,8 +195,8 @@ def _quotes_ok(sentence: str) -> bool:
         return False
     if sentence[0] not in _OPEN_QUOTES:
         return True
-    tail = re.split(r"[\"”’]", sentence)[-1]
-    return bool(re.search(r"\b[A-Z][a-z]", tail))  # attributed to a named speaker
+    tail = _CLOSING_MARK.split(sentence)[-1]
+    return bool(_NAMED.search(tail))  # attributed to a named speaker
 
 
 def _article_weights(articles: Sequence[Article]) -> list[float]:
