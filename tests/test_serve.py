@@ -119,7 +119,7 @@ def test_never_writes_into_watched_folders(server):
 
 def test_sigterm_lets_a_build_under_way_save_its_cache(make_site):
     """Stopped right after a reload, the server still saves what the next build needs:
-    that build then rewrites only what the edit touched, not the whole site."""
+    that build then rewrites no more than a build with nothing to do."""
     import signal
     import subprocess
     import sys
@@ -143,5 +143,8 @@ def test_sigterm_lets_a_build_under_way_save_its_cache(make_site):
     finally:
         proc.kill()
     config, _ = load_config(root)
-    report = build(config)
-    assert report.rewritten < report.files / 4, (report.rewritten, report.files)
+    after_stop = build(config).rewritten
+    no_change = build(config).rewritten  # what any build rewrites (data and static files)
+    # Killed at once instead (SIGKILL), the server lost the reload's cache 2 times in 3
+    # here, and this build rewrote the edited article's pages too: 12 files, not 6.
+    assert after_stop == no_change, (after_stop, no_change)
