@@ -99,8 +99,8 @@ def _remove_litter(state: Path) -> None:
     in its cache and beside the trees, never inside a tree) and the digest.json index of
     versions that kept one per site folder. Called with the build lock held, so no build
     under way is writing them."""
-    folders = [state, state / trees.TREES_DIR, *(p for p in (state / "cache").glob("**/")
-                                                   if p.is_dir())]
+    folders = [state, state / trees.TREES_DIR,
+               *(p for p in (state.parent / cache.CACHE_DIR).glob("**/") if p.is_dir())]
     litter = [tmp for folder in folders for tmp in folder.glob(".*.tmp")]
     for path in [*litter, state / "digest-json.index"]:
         try:

@@ -68,7 +68,7 @@ _ADJECTIVE = re.compile(r"(?:ern|ian|ean|ese|ish)$")  # "Ukrainian", "Western": 
 _AMOUNT = re.compile(r"([\d,.]+)(?:\s+(million|billion|thousand))?$")
 _CUT = re.compile(r"[,;](?!\d)")
 _LETTERS = re.compile(r"[A-Za-z]+")
-_PERCENT_OF = re.compile(r"\s+(?:of\s+(?:the\s+)?)([a-z]+)\b")
+_PERCENT_OF = re.compile(r"\s+of\s+(?:the\s+)?([a-z]+)\b")
 _MONEY_FOR = re.compile(r"\s+(?:of\s+(?:the\s+)?|in\s+)([a-z]+)\b")
 
 
