@@ -1,10 +1,12 @@
 """Grouping articles into stories: story keys, determinism, similar events kept apart."""
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from datetime import date, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +159,71 @@ def test_shared_neighbours_match_the_plain_form():
         got = with_shared_neighbours(links, n)
         assert dict(zip(zip(got.i.tolist(), got.j.tolist()), got.s.tolist())) == \
             _shared_neighbours_reference(edges, n), edges
+
+
+def _pairs_reference(rows: list[dict[int, float]], days: list[int | None]) -> list[tuple]:
+    """The plain form of candidates and similarities: one article at a time, dicts."""
+    from digest.analyze import group as g
+    holders: dict[int, list[int]] = {}
+    for i, row in enumerate(rows):
+        for t in row:
+            holders.setdefault(t, []).append(i)
+    limit = max(50, int(g.COMMON * math.sqrt(len(rows))))
+    pairs = set()
+    for i, row in enumerate(rows):
+        for t, _ in sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))[:g.KEYS]:
+            if 1 < len(holders[t]) <= limit:
+                pairs.update((min(i, j), max(i, j)) for j in holders[t] if j != i and (
+                    days[i] is None or days[j] is None or abs(days[i] - days[j]) <= g.WINDOW_DAYS))
+    out = []
+    for i, j in sorted(pairs):
+        gap = 0 if days[i] is None or days[j] is None else abs(days[i] - days[j])
+        damp = 0.5 ** ((gap - g.SAME_DAYS) / g.HALF_LIFE_DAYS) if gap > g.SAME_DAYS else 1.0
+        dot = sum(v * rows[j].get(t, 0.0) for t, v in rows[i].items())
+        if dot * damp > 0:
+            out.append((i, j, dot * damp))
+    return out
+
+
+@pytest.mark.parametrize("keys,cells", [(24, 1 << 21), (3, 1 << 21), (2, 7), (5, 1)])
+def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys, cells):
+    """Random sparse rows with tied weights, terms held by one article, by many (over the
+    50 limit) and by none; dated and undated articles; the vectorised key choice, window
+    join and batched dot products (small batches when `cells` is small) must give the
+    plain form's pairs, and its similarities up to summation order."""
+    import numpy as np
+    from digest.analyze import group as g
+    monkeypatch.setattr(g, "KEYS", keys)
+    monkeypatch.setattr(g, "DENSE_CELLS", cells)
+    rnd = random.Random(keys * 1000 + cells)
+    for case in range(60):
+        n = rnd.choice([1, 2, 5, 20, 90])
+        vocab = rnd.choice([1, 4, 12, 40])
+        rows = []
+        for _ in range(n):
+            terms = rnd.sample(range(vocab), rnd.randint(0, vocab))
+            if vocab > 4 and rnd.random() < 0.8:
+                terms = sorted(set(terms) | {vocab})  # a term nearly every article holds
+            rows.append({t: rnd.choice([0.1, 0.25, 0.25, 0.5, 1.0]) for t in terms})
+        start = rnd.choice([700000, 739000])
+        days = [None if rnd.random() < 0.2 else start + rnd.randint(0, rnd.choice([3, 40]))
+                for _ in range(n)]
+        indptr = np.cumsum([0] + [len(r) for r in rows])
+        ids = np.array([t for r in rows for t in sorted(r)], dtype=np.int64)
+        vals = np.array([r[t] for r in rows for t in sorted(r)], dtype=np.float64)
+        links = g.similarities(g.Matrix(indptr, ids, vals), days)
+        got = list(zip(links.i.tolist(), links.j.tolist(), links.s.tolist()))
+        want = _pairs_reference(rows, days)
+        assert [p[:2] for p in got] == [p[:2] for p in want], (case, rows, days)
+        assert all(math.isclose(a[2], b[2], rel_tol=1e-12) for a, b in zip(got, want))
+
+
+def test_vectorise_counts_repeated_tokens():
+    from digest.analyze import group as g
+    docs = [{"words": g._counted(w), "names": g._counted([]), "numbers": g._counted(["7"]),
+             "title": g._counted(w[:1])} for w in (["b", "a", "b", "c"], ["a", "d"], [])]
+    m = g.vectorise(docs)
+    assert m.indptr.tolist() == [0, 5, 9, 10]
+    row = dict(zip(m.ids[:5].tolist(), m.vals[:5].tolist()))
+    assert row[1] > row[0] and row[2] > row[0]  # b: twice, and in one article; a: once, in two
+    assert math.isclose(sum(v * v for v in row.values()), 0.6)  # blocks' shares, no names
