@@ -67,7 +67,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
     if clean_cache:
         shutil.rmtree(config.root / render.TEMPLATE_CACHE, ignore_errors=True)
-    names = ("articles", "stories", f"pages-{cache.fingerprint(str(out))}")
+    names = ("articles", "stories",
+             f"pages-{cache.fingerprint(trees.output_key(out, config.root))}")
     # The cyclic collector is paused for the whole build: what a build makes forms no
     # garbage cycles worth collecting (a clean build at 10,000 articles peaks at the same
     # 0.8 GB without it), and its passes over millions of live objects cost 10 % of a

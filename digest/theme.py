@@ -123,14 +123,17 @@ def static_files(config: Config) -> dict[str, bytes]:
 
 
 def theme_fingerprint(config: Config) -> str:
-    """Return a hash of every template and static file in the theme folders, and our version."""
+    """Return a hash of every template and static file in the theme folders, and our version.
+    Files are named by their folder's place in the lookup order and their path within it,
+    not where the site folder or digest is installed."""
     h = hashlib.blake2b(digest_size=16)
     h.update(__version__.encode())
-    for folder in theme_dirs(config):
+    for place, folder in enumerate(theme_dirs(config)):
         if folder.is_dir():
             for f in sorted(folder.rglob("*")):
                 if f.is_file():
-                    h.update(f.as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+                    name = f"{place}/{f.relative_to(folder).as_posix()}"
+                    h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -301,3 +301,22 @@ def test_builds_to_two_output_folders_keep_their_own_digest_json_index(make_site
     path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
     build(config)
     assert encoded == ["a2"]
+
+
+def test_a_moved_site_folder_keeps_its_trees_and_rerenders_nothing(make_site, monkeypatch):
+    """Where the site folder lies is no input of any page: renamed, or named by a relative
+    path, it keeps its two trees, and the build rewrites no more than a no-change build."""
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 7)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    unchanged = build(config).rewritten
+    moved = root.with_name(root.name + "-moved")
+    root.rename(moved)
+    config, _ = load_config(moved)
+    after_move = build(config)
+    assert after_move.written and after_move.rewritten == unchanged
+    monkeypatch.chdir(moved.parent)
+    config, _ = load_config(Path(moved.name))  # relative
+    assert build(config).rewritten == unchanged
+    assert len([t for t in (moved / ".digest" / "trees").iterdir() if t.is_dir()]) == 2

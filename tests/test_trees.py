@@ -61,6 +61,17 @@ def test_a_plain_site_folder_from_before_is_taken_over(tmp_path):
     assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A"}
 
 
+def test_outputs_inside_the_site_folder_are_named_by_their_place_in_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert trees.output_key(tmp_path / "site", tmp_path) == "site"
+    assert trees.output_key(Path("site"), Path(".")) == "site"
+    assert trees.output_key(tmp_path / "out" / "www", tmp_path) == "out/www"
+    assert trees.output_key(tmp_path.parent / "www", tmp_path) == str(tmp_path.parent / "www")
+    assert trees.output_key(Path(str(tmp_path) + "-x") / "site", tmp_path).startswith("/")
+    assert [t.name for t in trees.trees(Path("site"), Path(".digest"))] == [
+        t.name for t in trees.trees(tmp_path / "site", tmp_path / ".digest")]
+
+
 def test_unchanged_files_are_hard_links_not_copies(tmp_path):
     big = b"x" * 10_000
     publish(tmp_path, {"index.html": b"1", "big.html": big})
@@ -92,3 +103,20 @@ def test_large_replaced_files_are_deleted_after_the_flip(tmp_path):
     assert isinstance(getattr(wait, "__self__", None), threading.Thread)  # it was moved aside
     wait()
     assert list((tmp_path / ".digest" / "trees").glob("*.trash")) == []
+
+
+def test_trees_named_by_the_absolute_path_before_are_removed(tmp_path):
+    """Earlier builds named the trees of site/ by its absolute path; the first publish
+    after the change leaves them unreachable, so it removes them."""
+    import hashlib
+    tag = hashlib.blake2b(str(tmp_path / "site").encode(), digest_size=4).hexdigest()
+    old = tmp_path / ".digest" / trees.TREES_DIR / f"site-{tag}-a"
+    (old / "a").mkdir(parents=True)
+    (old / "a" / "index.html").write_bytes(b"A")
+    trees.manifest_file(old).write_text("{}")
+    os.symlink(os.path.relpath(old, tmp_path), tmp_path / "site")
+    publish(tmp_path, {"index.html": b"new"})
+    assert tree(tmp_path / "site") == {"index.html": b"new"}
+    assert sorted(p.name for p in (tmp_path / ".digest" / trees.TREES_DIR).iterdir()) == sorted(
+        [t.name for t in trees.trees(tmp_path / "site", tmp_path / ".digest")][:1]
+        + [t.name + ".json" for t in trees.trees(tmp_path / "site", tmp_path / ".digest")][:1])

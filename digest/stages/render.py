@@ -4,8 +4,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
@@ -105,7 +106,8 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     given = known or ({}, {})
     known = ({s.id: given[0].get(s.id) or record_fp(s) for s in site.stories},
              {a.id: given[1].get(a.id) or record_fp(a) for a in articles})
-    base = fingerprint(theme_fingerprint(config), repr(config))
+    # where the site folder lies is not an input of any page: moving it re-renders nothing
+    base = fingerprint(theme_fingerprint(config), repr(replace(config, root=Path())))
     pages, article_deps = _pages(site, base, *known)
     fps = {p.output: p.deps for p in pages}
     fps.update((path, deps) for path, (_, deps) in article_deps.items())
@@ -141,18 +143,20 @@ def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[
 
 
 TEMPLATE_CACHE = CACHE_DIR / "templates"  # compiled templates, signed like the cache
-_ENVIRONMENTS: dict[str, Any] = {}  # theme and config fingerprint -> its environment
+_ENVIRONMENTS: dict[str, Any] = {}  # fingerprint and site folder -> environment
 
 
 def _environment(config: Config, base: str) -> Any:
     """Return the template environment for a config and theme (`base` fingerprints both):
     a long-running process (`digest serve`) keeps it, and the templates it has compiled,
-    from one build to the next."""
-    if base not in _ENVIRONMENTS:
+    from one build to the next. Keyed by the site folder too: `base` leaves it out, and
+    the templates are looked up in it."""
+    key = f"{base} {config.root}"
+    if key not in _ENVIRONMENTS:
         _ENVIRONMENTS.clear()
-        _ENVIRONMENTS[base] = environment(config, {"date_span": date_span},
-                                          config.root / TEMPLATE_CACHE)
-    return _ENVIRONMENTS[base]
+        _ENVIRONMENTS[key] = environment(config, {"date_span": date_span},
+                                         config.root / TEMPLATE_CACHE)
+    return _ENVIRONMENTS[key]
 
 
 def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[bytes]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from digest.fsutil import atomic_write_bytes, write_all
-from digest.stages.export import Spliced
+from digest.stages.export import Spliced, index_file
 from digest.stages.write import confined
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,18 @@ Manifest = dict[str, str]  # output path -> fingerprint of its content
 TREES_DIR = "trees"  # in .digest/: the two trees of each output folder, their manifests and indexes
 
 
+def output_key(out: Path, root: Path) -> str:
+    """Return what names the output folder `out` of the site in `root`: its path within the
+    site folder ("site"), so the site folder can be moved or renamed and keep its trees
+    and caches (the link to the served tree is relative); else its absolute path."""
+    out, root = os.path.abspath(out), os.path.abspath(root)
+    inside = os.path.commonpath([out, root]) == root
+    return Path(os.path.relpath(out, root)).as_posix() if inside else out
+
+
 def trees(out: Path, state: Path) -> tuple[Path, Path]:
     """Return the two tree folders, under the state folder, that `out` can point to."""
-    tag = hashlib.blake2b(str(out).encode(), digest_size=4).hexdigest()
+    tag = hashlib.blake2b(output_key(out, state.parent).encode(), digest_size=4).hexdigest()
     return state / TREES_DIR / f"{out.name}-{tag}-a", state / TREES_DIR / f"{out.name}-{tag}-b"
 
 
@@ -110,11 +119,27 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
     if published is not None:
         published()
     _save_manifest(idle, fps)
-    if not trash.exists():
+    doomed = [t for t in [trash, *_renamed(out, state)] if t.exists()]
+    if not doomed:
         return lambda: None
-    remover = threading.Thread(target=shutil.rmtree, args=(trash,), kwargs={"ignore_errors": True})
+    remover = threading.Thread(target=lambda: [shutil.rmtree(t, ignore_errors=True)
+                                               for t in doomed])
     remover.start()
     return remover.join
+
+
+def _renamed(out: Path, state: Path) -> list[Path]:
+    """Return the trees of `out` as earlier builds named them, by its absolute path (now
+    only outputs outside the site folder are), having removed their manifests and
+    digest.json indexes: only `out` pointed to them, and they would be kept forever."""
+    tag = hashlib.blake2b(os.path.abspath(out).encode(), digest_size=4).hexdigest()
+    old = [state / TREES_DIR / f"{out.name}-{tag}-{x}" for x in "ab"]
+    if old == list(trees(out, state)):
+        return []
+    for tree in old:
+        for extra in (manifest_file(tree), index_file(tree)):
+            extra.unlink(missing_ok=True)
+    return old
 
 
 BIG = 1 << 20  # bytes: a file this large that is replaced is deleted in the background
