@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Sequence
 
 from digest import __version__
 from digest.config import ConfigError, load_config
+from digest.fsutil import Busy
 from digest.models import Problem
 from digest.search import SearchError
 from digest.theme import ThemeError
@@ -36,6 +37,17 @@ EXAMPLES = {
 
 class CommandError(Exception):
     """A failure to report as one line, without a traceback."""
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--drafts", action="store_true", help="include drafts")
     b.add_argument("-o", "--output", type=Path, help="output folder (default: site/)")
     b.add_argument("--clean", action="store_true", help="ignore the build cache in .digest/")
+    b.add_argument("--wait", type=_seconds, metavar="SECONDS",
+                   help="while another build of the site runs, wait at most this long for it "
+                        "to end (default: as long as it takes)")
     s = _command(sub, "serve", common, cmd_serve, "build, serve and rebuild on change with live reload")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -110,9 +125,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     from digest.pipeline import build
 
     config, warnings = load_config(args.site.resolve())
-    with _progress(args.quiet) as step:
-        report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
-                       config_problems=tuple(warnings), clean_cache=args.clean, progress=step)
+    try:
+        with _progress(args.quiet) as step:
+            report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
+                           config_problems=tuple(warnings), clean_cache=args.clean,
+                           progress=step, lock_timeout=args.wait)
+    except Busy as exc:
+        raise CommandError(f"another build of this site is still running (process "
+                           f"{exc.holder}, holding {exc.path}) after {exc.waited:g} s of "
+                           f"--wait; the site was not changed") from None
     _print_problems(report.problems)
     if not report.written:
         raise CommandError(f"--strict: {len(report.problems)} problem(s); site/ was not changed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -35,16 +36,26 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+class Busy(Exception):
+    """Another process held a lock for longer than the caller would wait."""
+
+    def __init__(self, path: Path, holder: str, waited: float):
+        super().__init__(f"{path}: still held by process {holder} after {waited:g} s")
+        self.path, self.holder, self.waited = path, holder, waited
+
+
 @contextlib.contextmanager
 def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
-              unlocked: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+              unlocked: Callable[[str], None] = lambda _: None,
+              timeout: float | None = None) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (made if missing) while the block runs.
 
     When another process holds it, `waiting` is told who (the pid it wrote) and this one
-    blocks until it is free. The kernel drops the lock when its holder exits, however it
-    exits, so a killed build never leaves the folder locked. Where the platform has no
-    fcntl (Windows) nothing is locked; where the lock file cannot be made or the file
-    system refuses locks, `unlocked` is told why and the block runs without one.
+    blocks until it is free, or raises Busy once `timeout` seconds have passed. The kernel
+    drops the lock when its holder exits, however it exits, so a killed build never leaves
+    the folder locked. Where the platform has no fcntl (Windows) nothing is locked; where
+    the lock file cannot be made or the file system refuses locks, `unlocked` is told why
+    and the block runs without one.
     """
     try:
         import fcntl
@@ -65,7 +76,7 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             waiting(holder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _wait_for(fd, path, holder, timeout)
             locked = True
         except OSError as exc:  # a file system without locks (some network and FUSE mounts)
             unlocked(f"{path}: {exc.strerror or exc}")
@@ -76,3 +87,21 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _wait_for(fd: int, path: Path, holder: str, timeout: float | None) -> None:
+    """Block until the lock on `fd` is ours; raise Busy after `timeout` seconds."""
+    import fcntl
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Busy(path, holder, timeout) from None
+            time.sleep(min(0.05, left))

@@ -52,7 +52,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
           keep_on_errors: bool = False, clean_cache: bool = False,
           progress: Callable[[str], None] = _quiet,
           warm: dict[str, Any] | None = None,
-          published: Callable[[], None] | None = None) -> BuildReport:
+          published: Callable[[], None] | None = None,
+          lock_timeout: float | None = None) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -62,6 +63,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     in memory between builds instead of being read again (it is still saved each time).
     `published` is called as soon as the new site is in place, before the cache and state
     are saved (the dev server reloads pages then).
+    While another build of the site runs, this one waits for it to end, or raises
+    fsutil.Busy after `lock_timeout` seconds.
     """
     started = time.perf_counter()
     out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
@@ -76,7 +79,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     state = config.root / write.STATE_DIR
     # One build at a time per site folder: two would fill the same idle tree and flip to it
     # (`digest build` while `digest serve` rebuilds, or two terminals).
-    with fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked), cache.no_collection():
+    with fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked, lock_timeout), \
+            cache.no_collection():
         _remove_litter(state)
         caches = {name: _store(config, name, warm, clean_cache) for name in names}
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,

@@ -111,3 +111,38 @@ def test_litter_that_cannot_be_removed_does_not_stop_the_build(make_site, monkey
     monkeypatch.setattr(Path, "unlink", unlink)
     assert build(config).written
     assert stuck.exists()
+
+
+def test_wait_gives_up_after_its_seconds_naming_the_holder(make_site):
+    """`digest build --wait S`: a hung build must not block the next one for ever."""
+    root = make_site({"a.md": "---\ntitle: A\n---\nSome text here.\n"})
+    lock = root / ".digest" / LOCK_FILE
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lock), "30"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "digest", "build", "-C", str(root),
+                               "--wait", "0.5"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1
+        assert time.monotonic() - started >= 0.5
+        assert f"process {holder.pid}" in done.stderr and "--wait" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert not (root / "site").exists()
+        with pytest.raises(fsutil.Busy, match=f"process {holder.pid}"):  # from Python
+            with fsutil.exclusive(lock, timeout=0):
+                pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_wait_long_enough_builds_once_the_other_build_ends(make_site):
+    root = make_site({"a.md": "---\ntitle: A\n---\nSome text here.\n"})
+    lock = root / ".digest" / LOCK_FILE
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lock), "1"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    config, _ = load_config(root)
+    assert build(config, lock_timeout=30).written
+    holder.wait(timeout=10)
