@@ -1,4 +1,5 @@
-"""Benchmark digest builds on synthetic corpora: clean, no-change and one-edit rebuilds, serve.
+"""Benchmark digest builds on synthetic corpora: clean, no-change, one-edit, add-one and
+delete-one rebuilds, and serve.
 
     python bench/build.py                       # 1,000 and 10,000 articles, search off and on
     python bench/build.py --sizes 1000 10000 50000 --search off
@@ -80,6 +81,16 @@ def edit_one(site: Path, k: int) -> Path:
     return write_edit(pick(site, k), k)
 
 
+def add_one(site: Path, k: int) -> Path:
+    """Add a follow-up of the k-th article (its text, another title) and return its path:
+    a new article regroups the whole corpus."""
+    source = pick(site, k)
+    path = source.with_name(f"zz-follow-up-{k}.md")
+    text = source.read_text(encoding="utf-8")
+    path.write_text(text.replace("\ntitle: ", "\ntitle: Follow-up: ", 1), encoding="utf-8")
+    return path
+
+
 def pick(site: Path, k: int) -> Path:
     """Return the k-th content file (in name order, wrapping around)."""
     files = sorted((site / "content").glob("*.md"))
@@ -107,6 +118,15 @@ def run_sizes(sizes: list[int], searches: list[bool], work: Path) -> None:
                 edit_one(site, n // 2 + 7 * k)
                 edits.append(timed([DIGEST, "build"], site))
             _row(n, search, "one-edit", _median(edits))
+            added = []
+            for k in range(EDITS):  # a follow-up report in a different story each time
+                added.append(add_one(site, n // 3 + 11 * k))
+                edits[k] = timed([DIGEST, "build"], site)
+            _row(n, search, "add-one", _median(edits))
+            for k, path in enumerate(added):
+                path.unlink()
+                edits[k] = timed([DIGEST, "build"], site)
+            _row(n, search, "delete-one", _median(edits))
             if not search:
                 _row(n, search, "serve-edit", serve_latency(site))
 
