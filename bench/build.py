@@ -16,6 +16,7 @@ import argparse
 import cProfile
 import http.client
 import io
+import json
 import os
 import pstats
 import re
@@ -26,6 +27,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import write_site  # noqa: E402
@@ -86,8 +89,9 @@ def add_one(site: Path, k: int) -> Path:
     a new article regroups the whole corpus."""
     source = pick(site, k)
     path = source.with_name(f"zz-follow-up-{k}.md")
-    text = source.read_text(encoding="utf-8")
-    path.write_text(text.replace("\ntitle: ", "\ntitle: Follow-up: ", 1), encoding="utf-8")
+    text = re.sub(r"(?m)^title: (.*)$", lambda m: "title: " + json.dumps(
+        "Follow-up: " + yaml.safe_load(m.group(1))), source.read_text(encoding="utf-8"), count=1)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
