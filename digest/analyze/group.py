@@ -148,7 +148,9 @@ def vectorise(docs: Sequence[dict[str, Block]]) -> Matrix:
         vals.append(v * math.sqrt(share))
         offset += size
     row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    order = np.lexsort((col, row))
+    # Each block is ordered by row then column, and each block's columns follow the last
+    # one's: a stable sort by row alone orders all by row then column, merging four runs.
+    order = np.argsort(row, kind="stable")
     return Matrix(np.searchsorted(row[order], np.arange(len(docs) + 1)), col[order], val[order])
 
 
@@ -234,22 +236,22 @@ def candidates(matrix: Matrix, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     COMMON * sqrt(n) (and 50). Undated articles are within the window of every article."""
     n = len(matrix.indptr) - 1
     rows = matrix.rows
-    # by row, heaviest first; lexsort is stable and ids ascend within a row: ties by id
-    order = np.lexsort((-matrix.vals, rows))
-    rank = np.arange(len(order)) - matrix.indptr[rows]  # rows[order] is rows: sorted already
-    key_row, key_term = rows[rank < KEYS], matrix.ids[order][rank < KEYS]
+    key_row, key_term = _key_terms(matrix)
     wanted = np.zeros(int(matrix.ids.max()) + 1 if len(matrix.ids) else 0, dtype=bool)
     wanted[key_term] = True
     count = np.bincount(matrix.ids[wanted[matrix.ids]], minlength=len(wanted))
     limit = max(50, int(COMMON * math.sqrt(n)))
     usable = (count[key_term] > 1) & (count[key_term] <= limit)
     key_row, key_term = key_row[usable], key_term[usable]
+    slot, span, undated = _day_slots(day)
+    # keys in the holders' order: each search below then starts where the last one ended
+    by_place = np.argsort(key_term * span + slot[key_row], kind="stable")
+    key_row, key_term = key_row[by_place], key_term[by_place]
     # Holders of the usable key terms, sorted by term, then day (undated last), then row:
     # each key then pairs with a slice of them, never with the many outside its window.
     usable_term = np.zeros(len(wanted), dtype=bool)
     usable_term[key_term] = True
     held = usable_term[matrix.ids]
-    slot, span, undated = _day_slots(day)
     place = matrix.ids[held] * span + slot[rows[held]]
     by_place = np.argsort(place, kind="stable")  # rows ascend within a place
     place, holder_row = place[by_place], rows[held][by_place]
@@ -269,6 +271,35 @@ def candidates(matrix: Matrix, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     # distinct pairs of two articles; np.unique hashes here in numpy 2.3+, ten times slower
     codes = codes[(codes // n != codes % n) & np.append(True, codes[1:] != codes[:-1])]
     return codes // n, codes % n
+
+
+def _key_terms(matrix: Matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Return (row, term) of each row's KEYS highest-weighted terms, ties by id.
+
+    Rows are sorted in blocks padded to a power-of-two width (at most DENSE_CELLS cells a
+    block): a stable sort of each padded row is a tenth of one lexsort over all entries.
+    Ids ascend within a row, so a stable sort on weight alone breaks ties by id.
+    """
+    indptr, ids, vals = matrix
+    lengths = np.diff(indptr)
+    widths = np.left_shift(1, np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64))
+    out_rows, out_at = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for width in np.unique(widths).tolist():
+        same = np.flatnonzero(widths == width)
+        step = max(1, DENSE_CELLS // width)
+        for part in range(0, len(same), step):
+            rows = same[part:part + step]
+            size = lengths[rows]
+            first = indptr[rows]
+            within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+            grid = np.full((len(rows), width), np.inf)
+            grid[np.repeat(np.arange(len(rows)), size), within] = -vals[np.repeat(first, size)
+                                                                        + within]
+            top = np.argsort(grid, axis=1, kind="stable")[:, :KEYS]
+            real = top < size[:, None]
+            out_rows.append(np.broadcast_to(rows[:, None], top.shape)[real])
+            out_at.append((top + first[:, None])[real])
+    return np.concatenate(out_rows), ids[np.concatenate(out_at)]
 
 
 def _day_slots(day: np.ndarray) -> tuple[np.ndarray, int, int]:
