@@ -209,6 +209,7 @@ def _dots(matrix: Matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     width = int(ids.max()) + 1
     step = max(1, DENSE_CELLS // width)
     dense = np.zeros((step, width))
+    flat = dense.reshape(-1)  # the same cells, gathered from by one index
     lengths = np.diff(indptr)
     bounds = np.searchsorted(first, np.arange(0, n + step, step))
     for b, lo in enumerate(range(0, n, step)):
@@ -222,7 +223,8 @@ def _dots(matrix: Matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         sizes = lengths[rows]
         offsets = np.cumsum(sizes) - sizes
         positions = np.arange(sizes.sum()) - np.repeat(offsets - indptr[rows], sizes)
-        products = dense[np.repeat(first[p0:p1] - lo, sizes), ids[positions]] * vals[positions]
+        cells = np.repeat((first[p0:p1] - lo) * width, sizes) + ids[positions]
+        products = flat[cells] * vals[positions]
         filled = sizes > 0  # reduceat would give an empty row its neighbour's first product
         out[p0:p1][filled] = np.add.reduceat(products, offsets[filled])
         dense[at] = 0.0
