@@ -100,8 +100,10 @@ def _features_chunk(_: None, articles: Sequence[Article]) -> list[dict[str, Bloc
 
 
 def _counted(tokens: list[str]) -> Block:
-    """Return `tokens` as a Block."""
+    """Return `tokens` as a Block. An empty token is dropped: joined alone it would be an
+    empty block with one count, and vectorise would take the next block's tokens for it."""
     counts = Counter(tokens)
+    counts.pop("", None)
     distinct = sorted(counts)
     return _SEP.join(distinct), np.array([counts[t] for t in distinct], dtype=np.uint32).tobytes()
 

@@ -227,3 +227,15 @@ def test_vectorise_counts_repeated_tokens():
     row = dict(zip(m.ids[:5].tolist(), m.vals[:5].tolist()))
     assert row[1] > row[0] and row[2] > row[0]  # b: twice, and in one article; a: once, in two
     assert math.isclose(sum(v * v for v in row.values()), 0.6)  # blocks' shares, no names
+
+
+def test_an_empty_token_never_shifts_the_next_documents_tokens():
+    from digest.analyze import group as g
+    assert g._counted(["", "b", "a", "b"]) == ("a\x1fb", g._counted(["a", "b", "b"])[1])
+    plain = [{"words": g._counted(w), "names": g._counted([]), "numbers": g._counted([]),
+              "title": g._counted([])} for w in (["x"], ["y", "z"], ["y"])]
+    odd = [dict(d) for d in plain]
+    odd[0]["words"] = g._counted([""])
+    got = g.vectorise(odd)
+    assert got.indptr.tolist() == [0, 0, 2, 3]  # the first row is empty, the others as before
+    assert got.ids.tolist() == [0, 1, 0]  # y z | y  (no x in the vocabulary now)
