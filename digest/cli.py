@@ -21,7 +21,8 @@ log = logging.getLogger("digest")
 EXAMPLES = {
     "build": "examples:\n  digest build            build ./site from ./content\n"
              "  digest build --strict   fail on any warning or skipped file\n"
-             "  digest build --drafts   include articles with status: draft",
+             "  digest build --drafts   include articles with status: draft\n"
+             "  digest build --wait 60  fail if another build still runs after a minute",
     "serve": "examples:\n  digest serve                 http://127.0.0.1:8000/\n"
              "  digest serve --port 9000 --drafts\n"
              "  digest serve --host 0.0.0.0  reachable from other machines (take care)",
