@@ -311,6 +311,7 @@ def test_a_moved_site_folder_keeps_its_trees_and_rerenders_nothing(make_site, mo
     config, _ = load_config(root)
     build(config)
     unchanged = build(config).rewritten
+    made = sorted(t.name for t in (root / ".digest" / "trees").iterdir() if t.is_dir())
     moved = root.with_name(root.name + "-moved")
     root.rename(moved)
     config, _ = load_config(moved)
@@ -319,4 +320,27 @@ def test_a_moved_site_folder_keeps_its_trees_and_rerenders_nothing(make_site, mo
     monkeypatch.chdir(moved.parent)
     config, _ = load_config(Path(moved.name))  # relative
     assert build(config).rewritten == unchanged
-    assert len([t for t in (moved / ".digest" / "trees").iterdir() if t.is_dir()]) == 2
+    assert sorted(t.name for t in (moved / ".digest" / "trees").iterdir() if t.is_dir()) == made
+
+
+def test_a_change_of_code_reaches_pages_whose_inputs_did_not_change(make_site, monkeypatch):
+    """The search and 404 pages read nothing but the config and theme. A new digest that
+    renders them differently (here: every canonical link) must still put them up, with
+    both trees holding the old rendering under the same inputs."""
+    from digest import cache
+    from digest.stages import feeds, render, trees
+    root = make_site({"a.md": article(1, "Tarn", "fire", None, 4, "Post")},
+                     config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    path = root / "content" / "a.md"
+    path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
+    build(config)  # both trees now hold the search page, under one fingerprint
+    assert len(trees.load_manifests(root / "site", root / ".digest")) == 2
+    monkeypatch.setattr(cache, "FORMAT", cache.FORMAT + "-next")  # as another digest's code
+    monkeypatch.setattr(render, "CODE_FORMAT", cache.FORMAT)
+    real = feeds.absolute
+    monkeypatch.setattr(feeds, "absolute", lambda config, path: real(config, path) + "#next")
+    build(config)
+    assert "#next" in (root / "site" / "search" / "index.html").read_text()
+    assert "#next" in (root / "site" / "index.html").read_text()

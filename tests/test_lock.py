@@ -65,6 +65,7 @@ def test_litter_of_killed_builds_is_removed_and_trees_are_left_alone(make_site):
     assert build(config).written
     state = root / ".digest"
     tree = (root / "site").resolve()
+    (root / "content" / "a.md").write_text("---\ntitle: A\n---\nSome other text here.\n")
     assert build(config).written  # both trees made
     litter = [state / ".files.json.k3j2.tmp", state / "cache" / ".stories.00.pickle.x1.tmp",
               state / "cache" / "templates" / ".abc.jinja.y2.tmp",

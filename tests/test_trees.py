@@ -120,3 +120,19 @@ def test_trees_named_by_the_absolute_path_before_are_removed(tmp_path):
     assert sorted(p.name for p in (tmp_path / ".digest" / trees.TREES_DIR).iterdir()) == sorted(
         [t.name for t in trees.trees(tmp_path / "site", tmp_path / ".digest")][:1]
         + [t.name + ".json" for t in trees.trees(tmp_path / "site", tmp_path / ".digest")][:1])
+
+
+def test_a_site_already_shown_is_left_alone_unless_some_bytes_differ(tmp_path):
+    """Nothing is written or flipped when the served tree holds these outputs; a file made
+    anew with other bytes under the same fingerprint (a page of new code) is put up."""
+    files = {"index.html": b"one", "a/index.html": b"A"}
+    fps = {"index.html": "fp-index", "a/index.html": "fp-a"}
+    root = tmp_path
+    trees.publish(root / "site", files, fps, root / ".digest")()
+    served = (root / "site").resolve()
+    trees.publish(root / "site", {"index.html": b"one"}, fps, root / ".digest")()
+    assert (root / "site").resolve() == served
+    assert [t for t in trees.trees(root / "site", root / ".digest") if t.exists()] == [served]
+    trees.publish(root / "site", {"index.html": b"two"}, fps, root / ".digest")()
+    assert (root / "site").resolve() != served
+    assert tree(root / "site") == {"index.html": b"two", "a/index.html": b"A"}

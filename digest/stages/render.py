@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from digest.cache import FORMAT as CODE_FORMAT
 from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
@@ -106,8 +107,11 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     given = known or ({}, {})
     known = ({s.id: given[0].get(s.id) or record_fp(s) for s in site.stories},
              {a.id: given[1].get(a.id) or record_fp(a) for a in articles})
-    # where the site folder lies is not an input of any page: moving it re-renders nothing
-    base = fingerprint(theme_fingerprint(config), repr(replace(config, root=Path())))
+    # Every page reads digest's code (a change re-renders pages whose other inputs did not
+    # change, and both trees hold them under their old fingerprint), the theme and the
+    # config; where the site folder lies is no input: moving it re-renders nothing.
+    base = fingerprint(CODE_FORMAT, theme_fingerprint(config),
+                       repr(replace(config, root=Path())))
     pages, article_deps = _pages(site, base, *known)
     fps = {p.output: p.deps for p in pages}
     fps.update((path, deps) for path, (_, deps) in article_deps.items())
