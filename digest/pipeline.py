@@ -72,13 +72,13 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
         shutil.rmtree(config.root / render.TEMPLATE_CACHE, ignore_errors=True)
     names = ("articles", "stories",
              f"pages-{cache.fingerprint(trees.output_key(out, config.root))}")
+    state = config.root / write.STATE_DIR
+    # One build at a time per site folder: two would fill the same idle tree and flip to it
+    # (`digest build` while `digest serve` rebuilds, or two terminals).
     # The cyclic collector is paused for the whole build: what a build makes forms no
     # garbage cycles worth collecting (a clean build at 10,000 articles peaks at the same
     # 0.8 GB without it), and its passes over millions of live objects cost 10 % of a
     # one-edit rebuild. Reference counting still frees everything as usual.
-    state = config.root / write.STATE_DIR
-    # One build at a time per site folder: two would fill the same idle tree and flip to it
-    # (`digest build` while `digest serve` rebuilds, or two terminals).
     with fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked, lock_timeout), \
             cache.no_collection():
         _remove_litter(state)
