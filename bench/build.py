@@ -1,5 +1,6 @@
 """Benchmark digest builds on synthetic corpora: clean, no-change, one-edit, add-one and
-delete-one rebuilds, and serve.
+delete-one rebuilds, a config edit that changes every page and the one-edit after it, and
+serve.
 
     python bench/build.py                       # 1,000 and 10,000 articles, search off and on
     python bench/build.py --sizes 1000 10000 50000 --search off
@@ -95,6 +96,14 @@ def add_one(site: Path, k: int) -> Path:
     return path
 
 
+def restyle(site: Path) -> None:
+    """Change the site's description in config.yaml: every page shows it."""
+    config = site / "config.yaml"
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["description"] = f"{data.get('description') or 'A digest'} (restyled)"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
 def pick(site: Path, k: int) -> Path:
     """Return the k-th content file (in name order, wrapping around)."""
     files = sorted((site / "content").glob("*.md"))
@@ -131,6 +140,10 @@ def run_sizes(sizes: list[int], searches: list[bool], work: Path) -> None:
                 path.unlink()
                 edits[k] = timed([DIGEST, "build"], site)
             _row(n, search, "delete-one", _median(edits))
+            restyle(site)  # every page shows the site's description
+            _row(n, search, "config-edit", timed([DIGEST, "build"], site))
+            edit_one(site, n // 2 + 7 * EDITS)  # the other tree is a whole site behind
+            _row(n, search, "edit-after", timed([DIGEST, "build"], site))
             if not search:
                 _row(n, search, "serve-edit", serve_latency(site))
 

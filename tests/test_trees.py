@@ -37,18 +37,18 @@ def test_interrupted_publish_leaves_the_served_site_whole(tmp_path, monkeypatch)
     publish(tmp_path, {"index.html": b"old", "a/index.html": b"A1"})
     publish(tmp_path, {"index.html": b"old", "a/index.html": b"A2"})
     served = tree(tmp_path / "site")
-    real_replace, calls = os.replace, []
+    real_write, calls = trees._write, []
 
-    def dying(src, dst):
-        calls.append(dst)
+    def dying(path, data):  # killed after the idle tree's first new file
+        calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt("killed")
-        return real_replace(src, dst)
-    monkeypatch.setattr(trees.os, "replace", dying)
+        return real_write(path, data)
+    monkeypatch.setattr(trees, "_write", dying)
     with pytest.raises(KeyboardInterrupt):
         publish(tmp_path, {"index.html": b"new", "a/index.html": b"A3", "b/index.html": b"B"})
     assert tree(tmp_path / "site") == served
-    monkeypatch.setattr(trees.os, "replace", real_replace)
+    monkeypatch.setattr(trees, "_write", real_write)
     publish(tmp_path, {"index.html": b"new", "a/index.html": b"A1"})  # A1: what the torn tree held
     assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A1"}
 
@@ -92,17 +92,34 @@ def test_leftovers_of_a_killed_flip_are_cleared(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".digest", "site"]
 
 
-def test_large_replaced_files_are_deleted_after_the_flip(tmp_path):
-    big = {n: bytes([n]) * trees.BIG for n in range(3)}
+def test_replaced_files_are_deleted_after_the_flip(tmp_path):
     for n in range(2):
-        publish(tmp_path, {"index.html": b"%d" % n, "digest.json": big[n]})
-    files = {"index.html": b"2", "digest.json": big[2]}
+        publish(tmp_path, {"index.html": b"%d" % n, "a/index.html": b"A"})
+    idle = next(t for t in trees.trees(tmp_path / "site", tmp_path / ".digest")
+                if t != (tmp_path / "site").resolve())
+    old = (idle / "index.html").stat().st_ino
+    files = {"index.html": b"2", "a/index.html": b"A"}
     wait = trees.publish(tmp_path / "site", files, {k: content_hash(v) for k, v in files.items()},
                          tmp_path / ".digest")
-    assert tree(tmp_path / "site") == files  # up before the old big file is gone
+    assert tree(tmp_path / "site") == files  # up before the old file is gone
+    trash = idle.with_name(idle.name + ".trash")
     assert isinstance(getattr(wait, "__self__", None), threading.Thread)  # it was moved aside
     wait()
-    assert list((tmp_path / ".digest" / "trees").glob("*.trash")) == []
+    assert not trash.exists() and (idle / "index.html").stat().st_ino != old
+
+
+def test_a_file_in_the_way_is_never_written_through(tmp_path):
+    """A stray file in the idle tree, even a link to the served tree's copy, is moved
+    aside, not overwritten: writing through it would change the site being served."""
+    publish(tmp_path, {"index.html": b"one"})
+    publish(tmp_path, {"index.html": b"two"})
+    served = (tmp_path / "site").resolve()
+    idle = next(t for t in trees.trees(tmp_path / "site", tmp_path / ".digest") if t != served)
+    os.link(served / "index.html", idle / "stray.html")
+    files = {"index.html": b"three", "stray.html": b"new"}
+    publish(tmp_path, files)
+    assert (served / "index.html").read_bytes() == b"two"
+    assert tree(tmp_path / "site") == files
 
 
 def test_trees_named_by_the_absolute_path_before_are_removed(tmp_path):

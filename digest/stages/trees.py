@@ -91,8 +91,8 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
     new tree, before its manifest is written (without one, the tree would only be
     rewritten in full the next time it is idle).
 
-    Returns a function to call before the build ends: it waits until the large files that
-    were replaced are gone (they are deleted meanwhile, in the background)."""
+    Returns a function to call before the build ends: it waits until the files that were
+    replaced are gone (they are deleted meanwhile, in the background)."""
     for stale in out.parent.glob(f".{glob.escape(out.name)}.link-*"):  # from a killed build:
         if stale.is_dir() and not stale.is_symlink():  # the old plain folder, swapped out
             shutil.rmtree(stale, ignore_errors=True)
@@ -109,8 +109,9 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
     held = manifests.get(str(idle)) if idle.is_dir() else None
     manifest_file(idle).unlink(missing_ok=True)  # withdrawn before the idle tree changes
     fresh = held is None
-    if fresh:
-        shutil.rmtree(idle, ignore_errors=True)
+    if fresh:  # an unknown tree is set aside whole and deleted once the new one is up
+        if os.path.lexists(idle):
+            os.rename(idle, trash)
         idle.mkdir(parents=True)
         held = {}
     source = current or (out if out.is_dir() and not out.is_symlink() else None)
@@ -168,46 +169,51 @@ def _shows(tree: Path, manifest: Manifest | None, files: Mapping[str, bytes | Sp
     return True
 
 
-BIG = 1 << 20  # bytes: a file this large that is replaced is deleted in the background
-
-
 def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
             fps: Mapping[str, str], held: Manifest, trash: Path, fresh: bool = False) -> None:
     """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones.
-    Each file is written beside its place and renamed there, unless the tree is `fresh`
-    (made empty just now): then nothing is in the way, and the 12,000 renames of the first
-    rebuild after a clean one at 10,000 articles (a second of its 3) are saved.
-    A large file replaced by a new one is moved to `trash` first: freeing 60 MB of
-    digest.json still in the page cache takes 45 ms, better spent while the caches are
-    saved than before the new site is up."""
+
+    A file the tree holds already is first moved into `trash`, which is deleted in the
+    background once the new tree is up; its place is then free for a new file (a new
+    inode: the old one may be a link to the served tree's copy). Replacing it in place
+    (write beside, rename over) freed the old file before the site went up, 100 us a file
+    on this machine's disk (ext4 mounted with discard): the first build after a change to
+    every page (the theme, the site's title, a new digest) relinks every file of the other
+    tree, and at 10,000 articles put its site up after 2.1-2.5 s; now after 0.9 s. The
+    build still waits for the deletion before it ends (2.0-2.6 s then and now), but
+    `digest serve` reloads the browser as soon as the site is up. A `fresh` tree (made
+    empty just now) has nothing in the way."""
     made: set[str] = set()
+    moved = 0
+    if not fresh:
+        trash.mkdir()
     for rel, fp in fps.items():
         if held.get(rel) == fp:
             continue  # the tree has this very content already
         dest = str(confined(tree, rel))
+        if not fresh:  # whatever is in the way, even a file no manifest listed
+            try:
+                os.rename(dest, os.path.join(trash, str(moved)))
+                moved += 1
+            except FileNotFoundError:
+                pass
         folder = os.path.dirname(dest)
         if folder not in made:
             os.makedirs(folder, exist_ok=True)
             made.add(folder)
-        tmp = dest if fresh else dest + ".digest-tmp"
         if rel in files:
-            if not fresh and len(files[rel]) >= BIG and os.path.isfile(dest):
-                trash.mkdir(exist_ok=True)
-                os.rename(dest, trash / str(len(os.listdir(trash))))
-            _write(tmp, files[rel])
+            _write(dest, files[rel])
         elif source is not None:
-            _link_or_copy(os.path.join(source, rel), tmp)
+            _link_or_copy(os.path.join(source, rel), dest)
         else:
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
-        if not fresh:
-            os.replace(tmp, dest)
     for rel in sorted(set(held) - set(fps)):
         _remove(tree, rel)
     shutil.rmtree(tree / "pagefind", ignore_errors=True)  # the search index is made anew
 
 
 def _write(path: str, data: bytes | Spliced) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # never through a link
     try:
         if isinstance(data, Spliced):
             data.write(fd)
