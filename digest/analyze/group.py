@@ -256,9 +256,10 @@ def candidates(matrix: Matrix, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     usable_term = np.zeros(len(wanted), dtype=bool)
     usable_term[key_term] = True
     held = usable_term[matrix.ids]
-    place = matrix.ids[held] * span + slot[rows[held]]
+    holder_row = rows[held]
+    place = matrix.ids[held] * span + slot[holder_row]
     by_place = np.argsort(place, kind="stable")  # rows ascend within a place
-    place, holder_row = place[by_place], rows[held][by_place]
+    place, holder_row = place[by_place], holder_row[by_place]
     segment = key_term * span
     dated = slot[key_row] != undated
     lo = np.where(dated, np.searchsorted(place, segment + slot[key_row] - WINDOW_DAYS),
