@@ -53,7 +53,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
           progress: Callable[[str], None] = _quiet,
           warm: dict[str, Any] | None = None,
           published: Callable[[], None] | None = None,
-          lock_timeout: float | None = None) -> BuildReport:
+          lock_timeout: float | None = None, defer_search: bool = False) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -62,7 +62,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     A long-running caller passes the same `warm` dict to every build: the cache then stays
     in memory between builds instead of being read again (it is still saved each time).
     `published` is called as soon as the new site is in place, before the cache and state
-    are saved (the dev server reloads pages then).
+    are saved (the dev server reloads pages then). With `defer_search` the site goes up
+    before its search index is made anew, and the caller makes it (digest.serve.indexing).
     While another build of the site runs, this one waits for it to end, or raises
     fsutil.Busy after `lock_timeout` seconds.
     """
@@ -84,7 +85,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
         _remove_litter(state)
         caches = {name: _store(config, name, warm, clean_cache) for name in names}
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
-                      progress, warm, caches, started, published)
+                      progress, warm, caches, started, published, defer_search)
 
 
 LOCK_FILE = "build.lock"  # in .digest/: held by the build under way, with its pid
@@ -118,7 +119,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
            config_problems: tuple[Problem, ...], keep_on_errors: bool, clean_cache: bool,
            progress: Callable[[str], None], warm: dict[str, Any] | None,
            caches: dict[str, cache.Store], started: float,
-           published: Callable[[], None] | None) -> BuildReport:
+           published: Callable[[], None] | None, defer_search: bool) -> BuildReport:
     articles_cache, stories_cache, pages_cache = list(caches.values())
     progress("read")
     state = config.root / write.STATE_DIR
@@ -161,9 +162,10 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
     progress("write")
+    later = config.search and defer_search
     removed = trees.publish(out, rendered.files, rendered.fps, state,
-                            finish=index_site if config.search else None, manifests=manifests,
-                            published=published)
+                            finish=index_site if config.search and not later else None,
+                            manifests=manifests, published=published, defer_search=later)
     write.write_story_ids(config.root, story_ids, known_ids)
     shown = trees.active(out, state)  # the tree just put up
     if shown is not None:

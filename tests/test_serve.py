@@ -148,3 +148,55 @@ def test_sigterm_lets_a_build_under_way_save_its_cache(make_site):
     # Killed at once instead (SIGKILL), the server lost the reload's cache 2 times in 3
     # here, and this build rewrote the edited article's pages too: 12 files, not 6.
     assert after_stop == no_change, (after_stop, no_change)
+
+
+def _indexed_words(site: Path) -> bytes:
+    """Return the text of the served search index's page fragments (gzip, as Pagefind
+    writes them), to look words up in."""
+    import gzip
+    return b"".join(gzip.decompress(f.read_bytes())
+                    for f in sorted((site / "pagefind" / "fragment").glob("*.pf_fragment")))
+
+
+def _until(check, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, "not within the time allowed"
+        time.sleep(0.1)
+
+
+def test_search_index_is_made_after_the_reload_and_follows_edits(make_site):
+    """With search on, the page reloads without waiting for Pagefind (seconds at 10,000
+    articles); the index of the new site follows in the background, and an edit made while
+    Pagefind runs stops it, so the index in place is always that of the site served."""
+    from digest.stages import trees
+
+    root = make_site({"a.md": ARTICLE.format(body="The ferry carried a marmalade cat.")},
+                     config="title: Live\nsearch: true\n")
+    port, ready, stop = free_port(), threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve, args=(root,), daemon=True,
+                              kwargs={"port": port, "ready": ready, "stop": stop})
+    thread.start()
+    try:
+        assert ready.wait(20)
+        site = root / "site"
+        _until(lambda: (site / "pagefind" / "pagefind.js").is_file(), 60)
+        _until(lambda: trees.search_pending(site, root / ".digest") is None, 60)
+        assert b"marmalade" in _indexed_words(site)
+        events = Events(port)
+        time.sleep(0.2)
+        for word in ("quokka", "pangolin"):  # the second edit may stop the first index
+            (root / "content/a.md").write_text(ARTICLE.format(body=f"The ferry carried a {word}."))
+            events.wait_for("event: reload", timeout=20)
+            events.lines.clear()
+        assert "pangolin" in get(port, "/articles/a/")[1]
+        _until(lambda: trees.search_pending(site, root / ".digest") is None, 60)
+        words = _indexed_words(site)
+        assert b"pangolin" in words and b"marmalade" not in words and b"quokka" not in words
+        status, script = get(port, "/pagefind/pagefind.js")
+        assert status == 200 and script
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert not list((root / ".digest" / "trees").glob("*.search-new"))

@@ -153,3 +153,51 @@ def test_a_site_already_shown_is_left_alone_unless_some_bytes_differ(tmp_path):
     trees.publish(root / "site", {"index.html": b"two"}, fps, root / ".digest")()
     assert (root / "site").resolve() != served
     assert tree(root / "site") == {"index.html": b"two", "a/index.html": b"A"}
+
+
+def test_a_deferred_search_index_is_stamped_when_made_and_never_skipped(tmp_path):
+    """`finish` (Pagefind in a build) stamps the tree it indexed; a build that defers the
+    index (`digest serve`) leaves no stamp, so the next `digest build` indexes the site
+    even though its pages are unchanged, and install_search moves a finished index in."""
+    site, state, made = tmp_path / "site", tmp_path / ".digest", []
+
+    def finish(folder: Path) -> None:
+        made.append(folder)
+        (folder / "pagefind").mkdir()
+        (folder / "pagefind" / "pagefind.js").write_bytes(b"index %d" % len(made))
+
+    def go(files: dict[str, bytes], **kw) -> None:
+        fps = {k: content_hash(v) for k, v in files.items()}
+        trees.publish(site, files, fps, state, **kw)()
+
+    one, two = {"index.html": b"one"}, {"index.html": b"two"}
+    go(one, finish=finish)
+    assert len(made) == 1 and trees.search_pending(site, state) is None
+    go(one, finish=finish)
+    assert len(made) == 1  # shown already, index and all
+    go(two, defer_search=True)
+    assert len(made) == 1
+    served, key = trees.search_pending(site, state)
+    assert served == site.resolve() and not (site / "pagefind").exists()
+    go(two, finish=finish)  # the same pages, but their index is stale: made anew
+    assert len(made) == 2 and trees.search_pending(site, state) is None
+    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 2"
+
+    go(one, defer_search=True)  # on the tree that was never indexed: none yet
+    assert not (site / "pagefind").exists()
+    served, key = trees.search_pending(site, state)
+    staging = trees.search_staging(served)
+    staging.mkdir()
+    (staging / "pagefind.js").write_bytes(b"made beside")
+    assert not trees.install_search(site, state, served, "another key")
+    assert not staging.exists() and not (site / "pagefind").exists()
+    staging.mkdir()
+    (staging / "pagefind.js").write_bytes(b"made beside")
+    assert trees.install_search(site, state, served, key)
+    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"made beside"
+    assert trees.search_pending(site, state) is None and not staging.exists()
+    go(one, finish=finish)
+    assert len(made) == 2  # the installed index counts as made
+    go(two, defer_search=True)  # the other tree keeps the index it had until a new one comes
+    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 2"
+    assert trees.search_pending(site, state) is not None

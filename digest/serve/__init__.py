@@ -14,6 +14,7 @@ from digest.config import ConfigError, load_config
 from digest.pipeline import build
 from digest.search import SearchError
 from digest.theme import ThemeError
+from digest.serve.indexing import Indexer
 from digest.serve.server import LiveState, make_server
 from digest.serve.watch import watch
 
@@ -28,6 +29,8 @@ class Builder:
         self.lock = threading.Lock()
         self.warm: dict = {}  # the build cache, kept in memory between rebuilds
         self.closed = False
+        self.indexer = Indexer(root)  # the search index, made after each new site is up
+        self.search = False  # the last config read asks for a search index
 
     def close(self) -> None:
         """Wait for a build under way to finish, then start no more. A build stopped
@@ -35,6 +38,7 @@ class Builder:
         manifest costs the next `digest build` a full rebuild (8 s at 10,000 articles)."""
         with self.lock:
             self.closed = True
+            self.indexer.cancel()
 
     def __call__(self, changed: set[str] | None = None) -> str:
         """Rebuild the site; return the error text ('' when the new site is being served)."""
@@ -47,9 +51,12 @@ class Builder:
         with self.lock:
             if self.closed:
                 return ""
+            self.indexer.cancel()  # the index under way is of the site this build replaces
             started = time.perf_counter()
             error = self._build(published)
             took = time.perf_counter() - started
+            if self.search:  # even after a failed build: the last good site's index
+                self.indexer.start()
         if error:
             log.error("build failed; still serving the last good site:\n%s", error)
         else:
@@ -63,9 +70,10 @@ class Builder:
     def _build(self, published: Callable[[], None]) -> str:
         try:
             config, warnings = load_config(self.root)
+            self.search = config.search
             report = build(config, drafts=self.drafts, keep_on_errors=True,
                            config_problems=tuple(warnings), warm=self.warm,
-                           published=published)
+                           published=published, defer_search=True)
         except (ConfigError, ThemeError, SearchError) as exc:
             return str(exc)
         except Exception:  # a theme or code error must not stop the server
