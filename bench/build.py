@@ -144,8 +144,7 @@ def run_sizes(sizes: list[int], searches: list[bool], work: Path) -> None:
             _row(n, search, "config-edit", timed([DIGEST, "build"], site))
             edit_one(site, n // 2 + 7 * EDITS)  # the other tree is a whole site behind
             _row(n, search, "edit-after", timed([DIGEST, "build"], site))
-            if not search:
-                _row(n, search, "serve-edit", serve_latency(site))
+            _row(n, search, "serve-edit", serve_latency(site))
 
 
 EDITS = 5  # one-edit rebuilds timed per size: the row shows their median

@@ -189,15 +189,20 @@ def test_a_deferred_search_index_is_stamped_when_made_and_never_skipped(tmp_path
     staging = trees.search_staging(served)
     staging.mkdir()
     (staging / "pagefind.js").write_bytes(b"made beside")
-    assert not trees.install_search(site, state, served, "another key")
-    assert not staging.exists() and not (site / "pagefind").exists()
-    staging.mkdir()
-    (staging / "pagefind.js").write_bytes(b"made beside")
-    assert trees.install_search(site, state, served, key)
+    aside = tmp_path / "aside"
+    assert not trees.install_search(site, state, served, "another key", aside)
+    assert staging.exists() and not (site / "pagefind").exists()
+    assert trees.install_search(site, state, served, key, aside)
     assert (site / "pagefind" / "pagefind.js").read_bytes() == b"made beside"
     assert trees.search_pending(site, state) is None and not staging.exists()
+    assert not aside.exists()  # there was no index to set aside
     go(one, finish=finish)
     assert len(made) == 2  # the installed index counts as made
     go(two, defer_search=True)  # the other tree keeps the index it had until a new one comes
     assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 2"
-    assert trees.search_pending(site, state) is not None
+    served, key = trees.search_pending(site, state)
+    trees.search_staging(served).mkdir()
+    (trees.search_staging(served) / "pagefind.js").write_bytes(b"index 3")
+    assert trees.install_search(site, state, served, key, aside)
+    assert (aside / "pagefind.js").read_bytes() == b"index 2"
+    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 3"

@@ -9,7 +9,9 @@ Pagefind; the index is made again after that build.
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import shutil
 import subprocess
 import threading
@@ -34,10 +36,16 @@ class Indexer:
         self.proc: subprocess.Popen | None = None
         self.stopped = threading.Event()
         self.guard = threading.Lock()  # over `proc` and `stopped`, between the two threads
+        self.swept = False
 
     def start(self) -> None:
         """Index the served tree in the background if its index is stale."""
         self.cancel()
+        if not self.swept:  # what a killed server left: deleted meanwhile
+            self.swept = True
+            for left in sorted((self.state / trees.TREES_DIR).glob("*.search-new.old-*")):
+                threading.Thread(target=shutil.rmtree, args=(left,), daemon=True,
+                                 kwargs={"ignore_errors": True}).start()
         pending = trees.search_pending(self.out, self.state)
         if pending is None:
             return
@@ -65,25 +73,48 @@ class Indexer:
     def _run(self, tree: Path, key: str) -> None:
         started = time.perf_counter()
         staging = trees.search_staging(tree)
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard(staging)  # left by a serve that was killed
         try:
             index_site(tree, staging, running=self._running)
         except SearchError as exc:
             if not self.stopped.is_set():
                 log.error("%s; search shows the previous index", exc)
-            shutil.rmtree(staging, ignore_errors=True)
+            _discard(staging)
             return
         finally:
             with self.guard:
                 self.proc = None
         installed = False
+        aside = _free_name(staging)
         if not self.stopped.is_set():
             try:  # a `digest build` in another terminal owns the trees while it runs
                 with fsutil.exclusive(self.state / LOCK_FILE, timeout=0):
-                    installed = trees.install_search(self.out, self.state, tree, key)
+                    installed = trees.install_search(self.out, self.state, tree, key, aside)
             except fsutil.Busy:
                 pass
+        _discard(aside if installed else staging)
         if installed:
             print(f"search index updated in {time.perf_counter() - started:.2f}s", flush=True)
-        else:
-            shutil.rmtree(staging, ignore_errors=True)
+
+
+_names = itertools.count()
+
+
+def _free_name(staging: Path) -> Path:
+    return staging.with_name(f"{staging.name}.old-{os.getpid()}-{next(_names)}")
+
+
+def _discard(folder: Path) -> None:
+    """Rename `folder` away and delete it in a thread nobody waits for: an index half made
+    when an edit stopped Pagefind holds thousands of files, 100 us each to delete on this
+    machine's disk, and the rebuild that stopped it waits for this thread to end. What a
+    killed server left is deleted by the next one (sweep)."""
+    if not os.path.lexists(folder):
+        return
+    doomed = _free_name(folder)
+    try:
+        os.rename(folder, doomed)
+    except OSError:
+        return
+    threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs={"ignore_errors": True},
+                     daemon=True, name="digest-search-discard").start()

@@ -115,24 +115,21 @@ def search_staging(tree: Path) -> Path:
     return tree.with_name(tree.name + ".search-new")
 
 
-def install_search(out: Path, state: Path, tree: Path, key: str) -> bool:
+def install_search(out: Path, state: Path, tree: Path, key: str, aside: Path) -> bool:
     """Move the index made in search_staging(tree) into `tree`, if `out` still serves `tree`
-    with the outputs named by `key`; else drop it. Call with the build lock held.
+    with the outputs named by `key`, and the index it replaces to `aside` (a free name, for
+    the caller to delete); else leave everything as it is and return False. Call with the
+    build lock held.
 
     The old index is renamed aside and the new one renamed in: readers see one or the
     other, or for the microseconds between the renames none (`digest serve` only)."""
-    staging = search_staging(tree)
     held = load_manifests(out, state).get(str(tree))
     if active(out, state) != tree or held is None or search_key(held) != key:
-        shutil.rmtree(staging, ignore_errors=True)
         return False
-    aside = tree.with_name(tree.name + ".search-old")
-    shutil.rmtree(aside, ignore_errors=True)
     if os.path.lexists(tree / BUNDLE):
         os.rename(tree / BUNDLE, aside)
-    os.rename(staging, tree / BUNDLE)
+    os.rename(search_staging(tree), tree / BUNDLE)
     atomic_write_bytes(search_stamp(tree), key.encode())
-    shutil.rmtree(aside, ignore_errors=True)
     return True
 
 
