@@ -1,11 +1,13 @@
 """`digest serve` against a real HTTP client: reload events, error page, path confinement."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -20,18 +22,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(make_site):
-    root = make_site({"a.md": ARTICLE.format(body="First version of the text.")},
-                     config="title: Live\nsearch: false\n")
+@contextlib.contextmanager
+def serving(root: Path, stopping: float = 10) -> Iterator[int]:
+    """Run `serve` on `root` in a thread; yield its port; stop it (waiting `stopping` s)."""
     port, ready, stop = free_port(), threading.Event(), threading.Event()
     thread = threading.Thread(target=serve, args=(root,), daemon=True,
                               kwargs={"port": port, "ready": ready, "stop": stop})
     thread.start()
-    assert ready.wait(20)
-    yield root, port
-    stop.set()
-    thread.join(10)
+    try:
+        assert ready.wait(20)
+        yield port
+    finally:
+        stop.set()
+        thread.join(stopping)
+    assert not thread.is_alive()
+
+
+@pytest.fixture
+def server(make_site):
+    root = make_site({"a.md": ARTICLE.format(body="First version of the text.")},
+                     config="title: Live\nsearch: false\n")
+    with serving(root) as port:
+        yield root, port
 
 
 def get(port: int, path: str) -> tuple[int, str]:
@@ -173,13 +185,8 @@ def test_search_index_is_made_after_the_reload_and_follows_edits(make_site):
 
     root = make_site({"a.md": ARTICLE.format(body="The ferry carried a marmalade cat.")},
                      config="title: Live\nsearch: true\n")
-    port, ready, stop = free_port(), threading.Event(), threading.Event()
-    thread = threading.Thread(target=serve, args=(root,), daemon=True,
-                              kwargs={"port": port, "ready": ready, "stop": stop})
-    thread.start()
-    try:
-        assert ready.wait(20)
-        site = root / "site"
+    site = root / "site"
+    with serving(root, stopping=30) as port:
         _until(lambda: (site / "pagefind" / "pagefind.js").is_file(), 60)
         _until(lambda: trees.search_pending(site, root / ".digest") is None, 60)
         assert b"marmalade" in _indexed_words(site)
@@ -195,8 +202,4 @@ def test_search_index_is_made_after_the_reload_and_follows_edits(make_site):
         assert b"pangolin" in words and b"marmalade" not in words and b"quokka" not in words
         status, script = get(port, "/pagefind/pagefind.js")
         assert status == 200 and script
-    finally:
-        stop.set()
-        thread.join(30)
-    assert not thread.is_alive()
-    assert not list((root / ".digest" / "trees").glob("*.search-new"))
+    assert not list((root / ".digest" / "trees").glob("*.search-new"))  # renamed in or away
