@@ -44,8 +44,7 @@ class Indexer:
         if not self.swept:  # what a killed server left: deleted meanwhile
             self.swept = True
             for left in sorted((self.state / trees.TREES_DIR).glob("*.search-new.old-*")):
-                threading.Thread(target=shutil.rmtree, args=(left,), daemon=True,
-                                 kwargs={"ignore_errors": True}).start()
+                _delete_later(left)
         pending = trees.search_pending(self.out, self.state)
         if pending is None:
             return
@@ -116,5 +115,9 @@ def _discard(folder: Path) -> None:
         os.rename(folder, doomed)
     except OSError:
         return
-    threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs={"ignore_errors": True},
+    _delete_later(doomed)
+
+
+def _delete_later(folder: Path) -> None:
+    threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
                      daemon=True, name="digest-search-discard").start()

@@ -275,11 +275,8 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
     for rel in sorted(set(held) - set(fps)):
         _remove(tree, rel)
-    if not keep_search and os.path.lexists(tree / BUNDLE):  # the search index is made anew
-        if fresh:
-            shutil.rmtree(tree / BUNDLE, ignore_errors=True)
-        else:
-            os.rename(tree / BUNDLE, trash / BUNDLE)
+    if not (keep_search or fresh) and os.path.lexists(tree / BUNDLE):  # made anew
+        os.rename(tree / BUNDLE, trash / BUNDLE)
 
 
 def _write(path: str, data: bytes | Spliced) -> None:
