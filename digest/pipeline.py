@@ -12,7 +12,7 @@ from typing import Any, Callable
 from digest import cache, fsutil
 from digest.config import Config
 from digest.models import Problem
-from digest.search import index_site
+from digest import search
 from digest.stages import analyze, clean, export, group, read, render, trees, write
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     in memory between builds instead of being read again (it is still saved each time).
     `published` is called as soon as the new site is in place, before the cache and state
     are saved (the dev server reloads pages then). With `defer_search` the site goes up
-    before its search index is made anew, and the caller makes it (digest.serve.indexing).
+    before the stale shards of its search index are made anew, and the caller makes them
+    (digest.serve.indexing).
     While another build of the site runs, this one waits for it to end, or raises
     fsutil.Busy after `lock_timeout` seconds.
     """
@@ -162,10 +163,10 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     if (strict and problems) or (keep_on_errors and report.errors):
         return _done(report, started)
     progress("write")
-    later = config.search and defer_search
-    removed = trees.publish(out, rendered.files, rendered.fps, state,
-                            finish=index_site if config.search and not later else None,
-                            manifests=manifests, published=published, defer_search=later)
+    shards = search.plan(rendered.fps, rendered.searchable) if config.search else None
+    removed = trees.publish(out, rendered.files, rendered.fps, state, shards,
+                            None if defer_search else search.make_shards,
+                            manifests=manifests, published=published)
     write.write_story_ids(config.root, story_ids, known_ids)
     shown = trees.active(out, state)  # the tree just put up
     if shown is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import socket
 import threading
 import time
@@ -167,7 +168,7 @@ def _indexed_words(site: Path) -> bytes:
     writes them), to look words up in."""
     import gzip
     return b"".join(gzip.decompress(f.read_bytes())
-                    for f in sorted((site / "pagefind" / "fragment").glob("*.pf_fragment")))
+                    for f in sorted((site / "pagefind").glob("*/fragment/*.pf_fragment")))
 
 
 def _until(check, timeout: float) -> None:
@@ -187,7 +188,7 @@ def test_search_index_is_made_after_the_reload_and_follows_edits(make_site):
                      config="title: Live\nsearch: true\n")
     site = root / "site"
     with serving(root, stopping=30) as port:
-        _until(lambda: (site / "pagefind" / "pagefind.js").is_file(), 60)
+        _until(lambda: (site / "pagefind" / "shards.json").is_file(), 60)
         _until(lambda: trees.search_pending(site, root / ".digest") is None, 60)
         assert b"marmalade" in _indexed_words(site)
         events = Events(port)
@@ -200,6 +201,8 @@ def test_search_index_is_made_after_the_reload_and_follows_edits(make_site):
         _until(lambda: trees.search_pending(site, root / ".digest") is None, 60)
         words = _indexed_words(site)
         assert b"pangolin" in words and b"marmalade" not in words and b"quokka" not in words
-        status, script = get(port, "/pagefind/pagefind.js")
+        status, listed = get(port, "/pagefind/shards.json")
+        assert status == 200 and json.loads(listed)["shards"] == ["0"]
+        status, script = get(port, "/pagefind/0/pagefind.js")
         assert status == 200 and script
     assert not list((root / ".digest" / "trees").glob("*.search-new"))  # renamed in or away

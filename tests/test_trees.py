@@ -1,6 +1,7 @@
 """Publishing through two trees and one symlink: whole sites only, even when interrupted."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.cache import content_hash
+from digest.search import Shard
 from digest.stages import trees
 
 
@@ -155,54 +157,94 @@ def test_a_site_already_shown_is_left_alone_unless_some_bytes_differ(tmp_path):
     assert tree(root / "site") == {"index.html": b"two", "a/index.html": b"A"}
 
 
-def test_a_deferred_search_index_is_stamped_when_made_and_never_skipped(tmp_path):
-    """`finish` (Pagefind in a build) stamps the tree it indexed; a build that defers the
-    index (`digest serve`) leaves no stamp, so the next `digest build` indexes the site
-    even though its pages are unchanged, and install_search moves a finished index in."""
-    site, state, made = tmp_path / "site", tmp_path / ".digest", []
+class Indexer:
+    """Stands in for Pagefind in make_index (the real one runs in test_serve and the browser
+    tests): writes each shard's key, and records which shards it was asked for."""
 
-    def finish(folder: Path) -> None:
-        made.append(folder)
-        (folder / "pagefind").mkdir()
-        (folder / "pagefind" / "pagefind.js").write_bytes(b"index %d" % len(made))
+    def __init__(self):
+        self.calls: list[list[str]] = []
 
-    def go(files: dict[str, bytes], **kw) -> None:
+    def __call__(self, tree: Path, stale, staging: Path) -> None:
+        self.calls.append(sorted(stale))
+        for name, shard in stale.items():
+            (staging / name).mkdir(parents=True)
+            (staging / name / "pagefind.js").write_text(shard.key)
+
+
+def shards(site: Path) -> dict[str, str]:
+    """Return shard name -> the key its index was made for, as `site` holds them."""
+    listed = json.loads((site / "pagefind" / "shards.json").read_text())["shards"]
+    return {name: (site / "pagefind" / name / "pagefind.js").read_text() for name in listed}
+
+
+def plan(**keys: str) -> dict[str, Shard]:
+    return {name: Shard(key, (f"{name}/index.html",)) for name, key in keys.items()}
+
+
+def test_only_the_shards_whose_pages_changed_are_made_again(tmp_path):
+    site, state, made = tmp_path / "site", tmp_path / ".digest", Indexer()
+
+    def go(files: dict[str, bytes], search, make_index=made) -> None:
         fps = {k: content_hash(v) for k, v in files.items()}
-        trees.publish(site, files, fps, state, **kw)()
+        trees.publish(site, files, fps, state, search, make_index)()
 
-    one, two = {"index.html": b"one"}, {"index.html": b"two"}
-    go(one, finish=finish)
-    assert len(made) == 1 and trees.search_pending(site, state) is None
-    go(one, finish=finish)
-    assert len(made) == 1  # shown already, index and all
-    go(two, defer_search=True)
-    assert len(made) == 1
-    served, key = trees.search_pending(site, state)
-    assert served == site.resolve() and not (site / "pagefind").exists()
-    go(two, finish=finish)  # the same pages, but their index is stale: made anew
-    assert len(made) == 2 and trees.search_pending(site, state) is None
-    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 2"
-
-    go(one, defer_search=True)  # on the tree that was never indexed: none yet
+    one = {"a/index.html": b"A", "b/index.html": b"B"}
+    go(one, plan(a="a1", b="b1"))
+    assert made.calls == [["a", "b"]] and shards(site) == {"a": "a1", "b": "b1"}
+    go(one, plan(a="a1", b="b1"))
+    assert made.calls == [["a", "b"]]  # shown already, index and all
+    two = {"a/index.html": b"A", "b/index.html": b"B2"}
+    go(two, plan(a="a1", b="b2"))  # the other tree held no shards: `a` comes from this one
+    assert made.calls == [["a", "b"], ["b"]] and shards(site) == {"a": "a1", "b": "b2"}
+    first, second = trees.trees(site, state)
+    assert os.path.samefile(first / "pagefind/a/pagefind.js", second / "pagefind/a/pagefind.js")
+    go({**two, "c/index.html": b"C"}, plan(a="a1", b="b2", c="c1"))
+    assert made.calls[-1] == ["c"]  # `b` linked from the served tree, `a` kept in place
+    go(two, plan(a="a1", b="b2"))  # the page of shard `c` deleted, and with it the shard
+    assert made.calls[-1] == ["c"] and shards(site) == {"a": "a1", "b": "b2"}
+    assert not (site / "pagefind" / "c").exists()
+    go(two, None)  # search turned off: no index at all
     assert not (site / "pagefind").exists()
-    served, key = trees.search_pending(site, state)
-    staging = trees.search_staging(served)
-    staging.mkdir()
-    (staging / "pagefind.js").write_bytes(b"made beside")
+
+
+def test_a_deferred_index_is_recorded_stale_and_never_skipped(tmp_path):
+    """Without make_index (`digest serve`) the new tree goes up with the shards it held, and
+    its stamp says which are stale: the next `digest build` makes them even though its pages
+    are unchanged, and install_search moves shards made meanwhile in."""
+    site, state, made = tmp_path / "site", tmp_path / ".digest", Indexer()
+
+    def go(files: dict[str, bytes], search, make_index=None) -> None:
+        fps = {k: content_hash(v) for k, v in files.items()}
+        trees.publish(site, files, fps, state, search, make_index)()
+
+    one, two = {"a/index.html": b"A"}, {"a/index.html": b"A2"}
+    go(one, plan(a="a1"), made)
+    assert trees.search_pending(site, state) is None
+    go(two, plan(a="a2"))  # on the tree that was never indexed: none yet
+    served, stale, key = trees.search_pending(site, state)
+    assert served == site.resolve() and list(stale) == ["a"] and shards(site) == {}
+    go(two, plan(a="a2"))
+    assert made.calls == [["a"]]  # deferred again: shown already
+    go(two, plan(a="a2"), made)  # the same pages, but their index is stale: made anew
+    assert made.calls == [["a"], ["a"]] and trees.search_pending(site, state) is None
+    assert shards(site) == {"a": "a2"}
+
+    go(one, plan(a="a1"))  # the shard the other tree held was made for other pages
+    served, stale, key = trees.search_pending(site, state)
+    assert shards(site) == {}
+    Indexer()(served, stale, trees.search_staging(served))
     aside = tmp_path / "aside"
-    assert not trees.install_search(site, state, served, "another key", aside)
-    assert staging.exists() and not (site / "pagefind").exists()
-    assert trees.install_search(site, state, served, key, aside)
-    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"made beside"
-    assert trees.search_pending(site, state) is None and not staging.exists()
-    assert not aside.exists()  # there was no index to set aside
-    go(one, finish=finish)
-    assert len(made) == 2  # the installed index counts as made
-    go(two, defer_search=True)  # the other tree keeps the index it had until a new one comes
-    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 2"
-    served, key = trees.search_pending(site, state)
-    trees.search_staging(served).mkdir()
-    (trees.search_staging(served) / "pagefind.js").write_bytes(b"index 3")
-    assert trees.install_search(site, state, served, key, aside)
-    assert (aside / "pagefind.js").read_bytes() == b"index 2"
-    assert (site / "pagefind" / "pagefind.js").read_bytes() == b"index 3"
+    assert not trees.install_search(site, state, served, "another key", {"a": "a1"}, aside)
+    assert shards(site) == {} and not aside.exists()
+    assert trees.install_search(site, state, served, key, {"a": "a1"}, aside)
+    assert shards(site) == {"a": "a1"} and trees.search_pending(site, state) is None
+    go(one, plan(a="a1"), made)
+    assert len(made.calls) == 2  # the installed shard counts as made
+    go(two, plan(a="a2"))  # the other tree still holds its shard, and it is current
+    assert trees.search_pending(site, state) is None and shards(site) == {"a": "a2"}
+    go({"a/index.html": b"A3"}, plan(a="a3"))  # a stale shard is served until a new one comes
+    served, stale, key = trees.search_pending(site, state)
+    assert shards(site) == {"a": "a1"}
+    Indexer()(served, stale, trees.search_staging(served))
+    assert trees.install_search(site, state, served, key, {"a": "a3"}, aside)
+    assert shards(site) == {"a": "a3"} and (aside / "a" / "pagefind.js").read_text() == "a1"

@@ -1,11 +1,12 @@
-"""The dev server's search index: made after the new site is up, in a thread.
+"""The dev server's search index: its stale shards made after the new site is up, in a thread.
 
-Pagefind indexes the whole site every time; at 10,000 articles that takes far longer than
-the rest of a one-edit rebuild. `digest serve` therefore builds with `defer_search`: the
-browser reloads as soon as the pages are in place, with the search index the tree held
-before (stale or, in a tree never served, missing), and this thread then makes the index
-of the served tree beside it and renames it in. An edit that comes meanwhile stops
-Pagefind; the index is made again after that build.
+A shard of the index takes Pagefind about a second (digest.search), longer than the rest
+of a one-edit rebuild at 10,000 articles, and a change to the theme or config makes every
+shard stale (half a minute). `digest serve` therefore builds with `defer_search`: the
+browser reloads as soon as the pages are in place, with the shards the tree held before
+(stale or, in a tree never served, missing), and this thread then makes the stale shards
+of the served tree beside it and renames them in. An edit that comes meanwhile stops
+Pagefind; the shards are made again after that build.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from digest import fsutil
 from digest.pipeline import LOCK_FILE, OUTPUT_DIR
-from digest.search import SearchError, index_site
+from digest.search import Plan, SearchError, make_shards
 from digest.stages import trees
 from digest.stages.write import STATE_DIR
 
@@ -33,9 +34,9 @@ class Indexer:
     def __init__(self, root: Path):
         self.out, self.state = root / OUTPUT_DIR, root / STATE_DIR
         self.thread: threading.Thread | None = None
-        self.proc: subprocess.Popen | None = None
+        self.procs: set[subprocess.Popen] = set()  # Pagefind, one per shard under way
         self.stopped = threading.Event()
-        self.guard = threading.Lock()  # over `proc` and `stopped`, between the two threads
+        self.guard = threading.Lock()  # over `procs` and `stopped`, between the threads
         self.swept = False
 
     def start(self) -> None:
@@ -57,24 +58,25 @@ class Indexer:
         """Stop the index under way, if any, and wait until its thread has ended."""
         with self.guard:
             self.stopped.set()
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.kill()
+            for proc in self.procs:
+                if proc.poll() is None:
+                    proc.kill()
         if self.thread is not None:
             self.thread.join()
             self.thread = None
 
     def _running(self, proc: subprocess.Popen) -> None:
         with self.guard:
-            self.proc = proc
+            self.procs = {p for p in self.procs if p.poll() is None} | {proc}
             if self.stopped.is_set():  # cancelled while Pagefind was starting
                 proc.kill()
 
-    def _run(self, tree: Path, key: str) -> None:
+    def _run(self, tree: Path, stale: Plan, key: str) -> None:
         started = time.perf_counter()
         staging = trees.search_staging(tree)
         _discard(staging)  # left by a serve that was killed
         try:
-            index_site(tree, staging, running=self._running)
+            make_shards(tree, stale, staging, running=self._running, stopped=self.stopped)
         except SearchError as exc:
             if not self.stopped.is_set():
                 log.error("%s; search shows the previous index", exc)
@@ -82,18 +84,21 @@ class Indexer:
             return
         finally:
             with self.guard:
-                self.proc = None
+                self.procs = set()
         installed = False
         aside = _free_name(staging)
         if not self.stopped.is_set():
+            made = {name: shard.key for name, shard in stale.items()}
             try:  # a `digest build` in another terminal owns the trees while it runs
                 with fsutil.exclusive(self.state / LOCK_FILE, timeout=0):
-                    installed = trees.install_search(self.out, self.state, tree, key, aside)
+                    installed = trees.install_search(self.out, self.state, tree, key, made, aside)
             except fsutil.Busy:
                 pass
-        _discard(aside if installed else staging)
+        _discard(aside)
+        _discard(staging)
         if installed:
-            print(f"search index updated in {time.perf_counter() - started:.2f}s", flush=True)
+            print(f"search index updated in {time.perf_counter() - started:.2f}s "
+                  f"({len(stale)} of its shards)", flush=True)
 
 
 _names = itertools.count()

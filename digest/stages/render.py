@@ -80,6 +80,8 @@ class Rendered:
     files: Mapping[str, bytes | Spliced]
     # where each record line lies in digest.json, by fingerprint (export.save_index)
     records: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # the pages search indexes (story and article pages) -> the story each belongs to
+    searchable: Mapping[str, str] = field(default_factory=dict)
 
 
 def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Story]:
@@ -138,7 +140,9 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
     fps["digest.json"] = json_fp
-    return Rendered(dict(sorted(fps.items())), out, records)
+    searchable = {f"articles/{aid}/index.html": sid for aid, sid in site.story_of.items()}
+    searchable.update((f"stories/{s.id}/index.html", s.id) for s in site.stories)
+    return Rendered(dict(sorted(fps.items())), out, records, searchable)
 
 
 def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[str]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from digest.fsutil import atomic_write_bytes, write_all
-from digest.search import BUNDLE
+from digest.search import BUNDLE, SHARDS_FILE, Plan, Shard, write_shard_list
 from digest.stages.export import Spliced, index_file
 from digest.stages.write import confined
 
@@ -83,73 +84,105 @@ def _save_manifest(tree: Path, manifest: Mapping[str, str]) -> None:
 
 
 def search_stamp(tree: Path) -> Path:
-    """Return the file beside `tree` that names the outputs its search index was made from
-    (search_key of its manifest); missing while the index is stale or absent."""
+    """Return the file beside `tree` that records its search shards: those its pages call
+    for (digest.search.plan) and the key of each shard it holds."""
     return tree.with_name(tree.name + ".search")
 
 
-def search_key(fps: Mapping[str, str]) -> str:
-    """Return the name of a set of outputs, as search_stamp holds it."""
-    return hashlib.blake2b(json.dumps(fps, sort_keys=True).encode(), digest_size=16).hexdigest()
-
-
-def _indexed(tree: Path, fps: Mapping[str, str]) -> bool:
+def _read_stamp(tree: Path) -> tuple[dict[str, Shard], dict[str, str]]:
+    """Return (the shards `tree` calls for, name -> key of each shard it holds made)."""
     try:
-        return search_stamp(tree).read_text() == search_key(fps)
-    except OSError:
-        return False
+        data = json.loads(search_stamp(tree).read_bytes())
+        wanted = {name: Shard(v["key"], tuple(v["pages"])) for name, v in data["wanted"].items()}
+        made = {name: key for name, key in data["made"].items() if isinstance(key, str)}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # none, or damaged
+        return {}, {}
+    return wanted, made
 
 
-def search_pending(out: Path, state: Path) -> tuple[Path, str] | None:
-    """Return the served tree and search_key of its outputs when its search index is stale
-    (a build put it up with `defer_search`), else None."""
+def _write_stamp(tree: Path, wanted: Mapping[str, Shard], made: Mapping[str, str]) -> None:
+    data = {"wanted": {n: {"key": s.key, "pages": list(s.pages)} for n, s in wanted.items()},
+            "made": dict(made)}
+    atomic_write_bytes(search_stamp(tree), json.dumps(data, sort_keys=True,
+                                                      separators=(",", ":")).encode())
+
+
+def plan_key(wanted: Mapping[str, Shard]) -> str:
+    """Return a name for a whole plan of shards."""
+    return hashlib.blake2b(json.dumps(sorted((n, s.key) for n, s in wanted.items())).encode(),
+                           digest_size=16).hexdigest()
+
+
+def search_pending(out: Path, state: Path) -> tuple[Path, dict[str, Shard], str] | None:
+    """Return the served tree, the shards of its search index that are stale (a build put it
+    up with them stale, deferring the index) and plan_key of all it calls for; None when
+    none is stale."""
     tree = active(out, state)
-    held = load_manifests(out, state).get(str(tree)) if tree is not None else None
-    if tree is None or held is None or _indexed(tree, held):
+    if tree is None or str(tree) not in load_manifests(out, state):
         return None
-    return tree, search_key(held)
+    wanted, made = _read_stamp(tree)
+    stale = {n: s for n, s in wanted.items() if made.get(n) != s.key}
+    return (tree, stale, plan_key(wanted)) if stale else None
 
 
 def search_staging(tree: Path) -> Path:
-    """Return where a search index for `tree` is made before install_search moves it in."""
+    """Return where the stale shards of `tree` are made before they are moved in."""
     return tree.with_name(tree.name + ".search-new")
 
 
-def install_search(out: Path, state: Path, tree: Path, key: str, aside: Path) -> bool:
-    """Move the index made in search_staging(tree) into `tree`, if `out` still serves `tree`
-    with the outputs named by `key`, and the index it replaces to `aside` (a free name, for
-    the caller to delete); else leave everything as it is and return False. Call with the
-    build lock held.
+def install_search(out: Path, state: Path, tree: Path, key: str, made: Mapping[str, str],
+                   aside: Path) -> bool:
+    """Move the shards made in search_staging(tree) (`made`: name -> key) into `tree`, if
+    `out` still serves `tree` and it calls for the shards named by `key` (plan_key), and
+    the shards they replace into `aside` (a free name, for the caller to delete); else
+    leave everything as it is and return False. Call with the build lock held.
 
-    The old index is renamed aside and the new one renamed in: readers see one or the
-    other, or for the microseconds between the renames none (`digest serve` only)."""
-    held = load_manifests(out, state).get(str(tree))
-    if active(out, state) != tree or held is None or search_key(held) != key:
+    Each old shard is renamed aside and the new one renamed in: readers see one or the
+    other, or for the microseconds between the renames neither (`digest serve` only)."""
+    wanted, held = _read_stamp(tree)
+    if active(out, state) != tree or str(tree) not in load_manifests(out, state) \
+            or plan_key(wanted) != key:
         return False
-    if os.path.lexists(tree / BUNDLE):
-        os.rename(tree / BUNDLE, aside)
-    os.rename(search_staging(tree), tree / BUNDLE)
-    atomic_write_bytes(search_stamp(tree), key.encode())
+    staging, bundle = search_staging(tree), tree / BUNDLE
+    bundle.mkdir(exist_ok=True)
+    for name, shard_key in sorted(made.items()):
+        if os.path.lexists(bundle / name):
+            aside.mkdir(exist_ok=True)
+            os.rename(bundle / name, aside / name)
+        os.rename(staging / name, bundle / name)
+        held[name] = shard_key
+    write_shard_list(bundle, [n for n in wanted if (bundle / n).is_dir()])
+    _write_stamp(tree, wanted, held)
     return True
 
 
+def _search_shown(tree: Path, search: Mapping[str, Shard] | None, deferred: bool) -> bool:
+    """True when `tree` holds the search index `search` calls for (None: no index), or, when
+    `deferred`, has it recorded as called for (the caller makes the stale shards)."""
+    if search is None:
+        return not os.path.lexists(tree / BUNDLE)
+    wanted, made = _read_stamp(tree)
+    return wanted == dict(search) and (deferred or made == {n: s.key for n, s in search.items()})
+
+
 def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, str], state: Path,
-            finish: Callable[[Path], None] | None = None,
+            search: Plan | None = None,
+            make_index: Callable[[Path, Plan, Path], None] | None = None,
             manifests: Mapping[str, Manifest] | None = None,
-            published: Callable[[], None] | None = None,
-            defer_search: bool = False) -> Callable[[], None]:
+            published: Callable[[], None] | None = None) -> Callable[[], None]:
     """Make `out` show exactly the outputs in `fps`: new bytes from `files`, the rest unchanged
     from the served tree. `manifests` is load_manifests' result when the caller has read it
     already in this build. `published` is called once `out` shows the
     new tree, before its manifest is written (without one, the tree would only be
     rewritten in full the next time it is idle).
 
-    `finish` makes the search index in the new tree before it goes up, and search_stamp
-    records that it did: a served tree without a current stamp is published anew even when
-    its pages are. With `defer_search` (and no `finish`) the new tree goes up with whatever
-    index it held when it was last served, and no stamp: the caller brings the index up to
-    date afterwards (search_pending, install_search). At 10,000 articles Pagefind takes
-    longer than the rest of a one-edit build many times over.
+    `search` is the plan of the search index's shards (digest.search.plan; None: no index).
+    Shards whose pages are unchanged are kept, or linked from the served tree;
+    `make_index(tree, stale shards, staging folder)` makes the rest before the new tree
+    goes up. Without `make_index` the new tree goes up with the stale shards it held, and
+    search_stamp records which they are: the caller makes them afterwards (search_pending,
+    install_search). A served tree whose index is not what `search` calls for is published
+    anew even when its pages are not.
 
     Returns a function to call before the build ends: it waits until the files that were
     replaced are gone (they are deleted meanwhile, in the background)."""
@@ -162,12 +195,13 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
     if manifests is None:
         manifests = load_manifests(out, state)
     if current is not None and _shows(current, manifests.get(str(current)), files, fps) \
-            and (finish is None or _indexed(current, fps)):
+            and _search_shown(current, search, make_index is None):
         return lambda: None  # nothing to write, link or flip: `out` shows this site already
     idle = next(t for t in trees(out, state) if t != current)
     trash = idle.with_name(idle.name + ".trash")
     shutil.rmtree(trash, ignore_errors=True)  # left by a killed build
     held = manifests.get(str(idle)) if idle.is_dir() else None
+    shards = _read_stamp(idle)[1] if held is not None else {}
     manifest_file(idle).unlink(missing_ok=True)  # withdrawn before the idle tree changes
     search_stamp(idle).unlink(missing_ok=True)
     fresh = held is None
@@ -177,10 +211,8 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
         idle.mkdir(parents=True)
         held = {}
     source = current or (out if out.is_dir() and not out.is_symlink() else None)
-    _update(idle, source, files, fps, held, trash, fresh, keep_search=defer_search)
-    if finish is not None:
-        finish(idle)
-        atomic_write_bytes(search_stamp(idle), search_key(fps).encode())
+    _update(idle, source, files, fps, held, trash, fresh)
+    _update_search(idle, current, search, make_index, shards, trash)
     _flip(out, idle)
     if published is not None:
         published()
@@ -192,6 +224,69 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
                                                for t in doomed])
     remover.start()
     return remover.join
+
+
+def _update_search(tree: Path, source: Path | None, search: Plan | None,
+                   make_index: Callable[[Path, Plan, Path], None] | None,
+                   made: Mapping[str, str], trash: Path) -> None:
+    """Bring the search shards in `tree` (`made`: name -> key of those it held) to what
+    `search` calls for: keep those whose pages are unchanged, link those the `source` tree
+    holds up to date (a few hundred files each), and make the rest with `make_index`, or
+    leave them stale. Shards no longer called for, or not known, go to `trash`."""
+    bundle = tree / BUNDLE
+    if search is None:
+        if os.path.lexists(bundle):
+            _set_aside(bundle, trash)
+        return
+    have = {}
+    if os.path.isdir(bundle):
+        for name in sorted(os.listdir(bundle)):
+            if name == SHARDS_FILE:
+                continue
+            if name in search and name in made:
+                have[name] = made[name]
+            else:  # no longer called for, or from a version that kept one index
+                _set_aside(bundle / name, trash)
+    theirs = _read_stamp(source)[1] if source is not None else {}
+    for name, shard in search.items():
+        if have.get(name) != shard.key and theirs.get(name) == shard.key \
+                and os.path.isdir(source / BUNDLE / name):
+            if name in have:
+                _set_aside(bundle / name, trash)
+            _link_tree(source / BUNDLE / name, bundle / name)
+            have[name] = shard.key
+    stale = {n: s for n, s in search.items() if have.get(n) != s.key}
+    if stale and make_index is not None:
+        staging = search_staging(tree)
+        shutil.rmtree(staging, ignore_errors=True)  # left by a killed build
+        make_index(tree, stale, staging)
+        for name, shard in stale.items():
+            if name in have:
+                _set_aside(bundle / name, trash)
+            bundle.mkdir(exist_ok=True)
+            os.rename(staging / name, bundle / name)
+            have[name] = shard.key
+        shutil.rmtree(staging, ignore_errors=True)
+    write_shard_list(bundle, [n for n in search if (bundle / n).is_dir()])
+    _write_stamp(tree, search, have)
+
+
+_aside = itertools.count()
+
+
+def _set_aside(path: Path, trash: Path) -> None:
+    """Move `path` into `trash`, deleted once the new tree is up."""
+    trash.mkdir(exist_ok=True)
+    os.rename(path, trash / f"search-{next(_aside)}")
+
+
+def _link_tree(src: Path, dest: Path) -> None:
+    """Make `dest` a copy of the folder `src` whose files are links to those of `src`."""
+    for folder, _, names in os.walk(src):
+        target = os.path.join(dest, os.path.relpath(folder, src))
+        os.makedirs(target, exist_ok=True)
+        for name in names:
+            _link_or_copy(os.path.join(folder, name), os.path.join(target, name))
 
 
 def _renamed(out: Path, state: Path) -> list[Path]:
@@ -233,8 +328,7 @@ def _shows(tree: Path, manifest: Manifest | None, files: Mapping[str, bytes | Sp
 
 
 def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
-            fps: Mapping[str, str], held: Manifest, trash: Path, fresh: bool = False,
-            keep_search: bool = False) -> None:
+            fps: Mapping[str, str], held: Manifest, trash: Path, fresh: bool = False) -> None:
     """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones.
 
     A file the tree holds already is first moved into `trash`, which is deleted in the
@@ -246,9 +340,7 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
     tree, and at 10,000 articles put its site up after 2.1-2.5 s; now after 0.9 s. The
     build still waits for the deletion before it ends (2.0-2.6 s then and now), but
     `digest serve` reloads the browser as soon as the site is up. A `fresh` tree (made
-    empty just now) has nothing in the way. The tree's search index goes to the trash too,
-    in one rename rather than a deletion of its 12,000 files at 10,000 articles before the
-    site goes up, unless `keep_search`."""
+    empty just now) has nothing in the way. The search index is _update_search's."""
     made: set[str] = set()
     moved = 0
     if not fresh:
@@ -275,8 +367,6 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
     for rel in sorted(set(held) - set(fps)):
         _remove(tree, rel)
-    if not (keep_search or fresh) and os.path.lexists(tree / BUNDLE):  # made anew
-        os.rename(tree / BUNDLE, trash / BUNDLE)
 
 
 def _write(path: str, data: bytes | Spliced) -> None:

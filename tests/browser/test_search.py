@@ -1,11 +1,17 @@
 """The Pagefind index built by `digest build`, queried from Chromium on a served site."""
 from __future__ import annotations
 
+import json
+
+from digest import search
 from digest.config import load_config
 from digest.pipeline import build
 
 
-def test_search_finds_article_text(make_site, page, served):
+def test_search_finds_article_text(make_site, page, served, monkeypatch):
+    """Each story's pages go to one shard of the index (two here: one page a shard at most
+    makes four, and the two stories fall in two of them); the page merges the shards."""
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)
     root = make_site({
         "a.md": "---\ntitle: Harbour bridge opens\noutlet: Gazette\n---\n\nThe bridge has "
                 "seventeen turquoise lamps along its span.\n",
@@ -13,7 +19,9 @@ def test_search_finds_article_text(make_site, page, served):
         config="title: T\nbase_url: /news/\n")
     config, _ = load_config(root)
     assert build(config).written
-    assert (root / "site/pagefind/pagefind.js").is_file()
+    shards = json.loads((root / "site/pagefind/shards.json").read_text())["shards"]
+    assert shards == ["1", "3"]
+    assert all((root / "site/pagefind" / name / "pagefind.js").is_file() for name in shards)
     base = served(root / "site", prefix="news")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

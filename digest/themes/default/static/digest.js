@@ -43,15 +43,29 @@
   window.addEventListener("hashchange", highlight);
   document.addEventListener("DOMContentLoaded", highlight);
 })();
-// Search page: query the Pagefind index that `digest build` writes into pagefind/.
+// Search page: query the Pagefind index that `digest build` writes into pagefind/, in
+// shards (pagefind/<name>/) listed in pagefind/shards.json: the first is loaded, the others
+// are merged into it, and each search runs on all of them.
 (function () {
   "use strict";
   var form = document.querySelector("form.search[data-pagefind]");
   if (!form) return;
   var input = form.querySelector("input"), list = document.getElementById("results"),
       status = document.getElementById("search-status"), engine = null;
+  async function start() {
+    var listed = new URL(form.getAttribute("data-pagefind"), location.href);
+    var response = await fetch(listed.href, {cache: "no-cache"});
+    if (!response.ok) throw new Error("no search index");
+    var names = (await response.json()).shards;
+    if (!names.length) throw new Error("empty search index");
+    var pf = await import(new URL(names[0] + "/pagefind.js", listed).href);
+    await Promise.all(names.slice(1).map(function (name) {
+      return pf.mergeIndex(new URL(name + "/", listed).href);
+    }));
+    return pf;
+  }
   function load() {
-    if (!engine) engine = import(new URL(form.getAttribute("data-pagefind"), location.href).href);
+    if (!engine) engine = start().catch(function (err) { engine = null; throw err; });
     return engine;
   }
   function item(data) {
