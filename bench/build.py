@@ -20,6 +20,7 @@ import io
 import json
 import os
 import pstats
+import queue
 import re
 import shutil
 import socket
@@ -144,7 +145,7 @@ def run_sizes(sizes: list[int], searches: list[bool], work: Path) -> None:
             _row(n, search, "config-edit", timed([DIGEST, "build"], site))
             edit_one(site, n // 2 + 7 * EDITS)  # the other tree is a whole site behind
             _row(n, search, "edit-after", timed([DIGEST, "build"], site))
-            _row(n, search, "serve-edit", serve_latency(site))
+            _row(n, search, "serve-edit", serve_latency(site, search=search))
 
 
 EDITS = 5  # one-edit rebuilds timed per size: the row shows their median
@@ -162,24 +163,44 @@ def _row(n: int, search: bool, name: str, r: dict) -> None:
           f"{r['rss']:>8.0f}  {r.get('out', '')}", flush=True)
 
 
-def serve_latency(site: Path, rounds: int = 5) -> dict[str, float]:
+def serve_latency(site: Path, rounds: int = 5, search: bool = False) -> dict[str, float]:
     """Start `digest serve`, edit one article, time until the reload event and the new text
-    (`rounds` times; the data earlier runs wrote is flushed first, as in `timed`)."""
+    (`rounds` times; the data earlier runs wrote is flushed first, as in `timed`); with
+    `search`, also until serve says the search index has followed."""
     os.sync()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([DIGEST, "serve", "--port", str(port)], cwd=site,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[tuple[float, str]] = queue.Queue()
     try:
         _wait_ready(proc)
-        times = [_one_edit(site, port, k) for k in range(rounds)]
+        threading.Thread(target=lambda: [lines.put((time.perf_counter(), line))
+                                         for line in proc.stdout], daemon=True).start()
+        times, follow = [], []
+        for k in range(rounds):
+            took, start = _one_edit(site, port, k)
+            times.append(took)
+            if search:
+                follow.append(_indexed(lines, start))
     finally:
         proc.terminate()
         proc.wait(10)
     best = sorted(times)[len(times) // 2]
-    return {"wall": best, "cpu": float("nan"), "rss": float("nan"),
-            "out": "median of " + ", ".join(f"{t:.2f}" for t in times) + " s edit->reload+page"}
+    note = "median of " + ", ".join(f"{t:.2f}" for t in times) + " s edit->reload+page"
+    if search:
+        note += "; edit->search index updated: " + ", ".join(f"{t:.2f}" for t in follow) + " s"
+    return {"wall": best, "cpu": float("nan"), "rss": float("nan"), "out": note}
+
+
+def _indexed(lines: queue.Queue, start: float, timeout: float = 300) -> float:
+    """Wait for serve to say its search index is updated; return the seconds since `start`."""
+    end = time.perf_counter() + timeout
+    while True:
+        at, line = lines.get(timeout=max(0.1, end - time.perf_counter()))
+        if at > start and line.startswith("search index updated"):
+            return at - start
 
 
 def _wait_ready(proc: subprocess.Popen) -> None:
@@ -189,7 +210,8 @@ def _wait_ready(proc: subprocess.Popen) -> None:
     raise SystemExit("digest serve did not start")
 
 
-def _one_edit(site: Path, port: int, k: int) -> float:
+def _one_edit(site: Path, port: int, k: int) -> tuple[float, float]:
+    """Return the seconds from an edit to its reloaded page, and when the edit was made."""
     got = threading.Event()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", "/__digest__/events")
@@ -212,7 +234,7 @@ def _one_edit(site: Path, port: int, k: int) -> float:
     took = time.perf_counter() - start
     assert f"Checked by the desk ({100 + k})".encode() in body, "new text not served"
     conn.close()
-    return took
+    return took, start
 
 
 def profile(n: int, work: Path) -> None:
