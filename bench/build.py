@@ -113,9 +113,13 @@ def pick(site: Path, k: int) -> Path:
 
 def write_edit(path: Path, k: int) -> Path:
     """Set an editor's note in one article's front-matter, as an editor saving it would."""
-    text = re.sub(r"\nnote: [^\n]*", "", path.read_text(encoding="utf-8"))  # an earlier edit's
-    path.write_text(text.replace("\n---\n", f"\nnote: Checked by the desk ({k}).\n---\n", 1),
-                    encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    text = re.sub(r"\nnote: [^\n]*", "", before)  # an earlier edit's
+    text = text.replace("\n---\n", f"\nnote: Checked by the desk ({k}).\n---\n", 1)
+    if text == before:  # a corpus edited by hand with the same note: nothing would be timed
+        raise SystemExit(f"{path}: holds this edit already; delete {path.parent.parent.parent}"
+                         f"/digest-bench-* to write the corpus anew")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
