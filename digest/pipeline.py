@@ -9,10 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from digest import cache, fsutil
+from digest import cache, fsutil, search
 from digest.config import Config
 from digest.models import Problem
-from digest import search
 from digest.stages import analyze, clean, export, group, read, render, trees, write
 
 log = logging.getLogger(__name__)
