@@ -39,3 +39,22 @@ def test_search_finds_article_text(make_site, page, served, monkeypatch):
     page.wait_for_selector("#results li a:has-text('Library hours')", timeout=10_000)
     assert page.locator("#results li").count() == 2  # again a story page and an article page
     assert errors == []
+
+
+def test_a_site_with_nothing_to_index_says_so(make_site, page, served):
+    root = make_site({}, config="title: T\n")
+    config, _ = load_config(root)
+    assert build(config).written
+    assert json.loads((root / "site/pagefind/shards.json").read_text()) == {"shards": []}
+    base = served(root / "site")
+    page.goto(base + "search/index.html?q=anything")
+    page.wait_for_selector("#search-status:has-text('0 results')", timeout=10_000)
+    assert page.locator("#results li").count() == 0
+
+
+def test_a_site_built_without_search_says_it_has_no_index(make_site, page, served):
+    root = make_site({"a.md": "---\ntitle: A\n---\n\nText.\n"}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    assert build(config).written and not (root / "site/pagefind").exists()
+    page.goto(served(root / "site") + "search/index.html?q=text")
+    page.wait_for_selector("#search-status:has-text('no search index')", timeout=10_000)

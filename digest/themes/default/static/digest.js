@@ -57,7 +57,7 @@
     var response = await fetch(listed.href, {cache: "no-cache"});
     if (!response.ok) throw new Error("no search index");
     var names = (await response.json()).shards;
-    if (!names.length) throw new Error("empty search index");
+    if (!names.length) return null; // a site with no story yet
     var pf = await import(new URL(names[0] + "/pagefind.js", listed).href);
     await Promise.all(names.slice(1).map(function (name) {
       return pf.mergeIndex(new URL(name + "/", listed).href);
@@ -80,12 +80,14 @@
     status.textContent = "Searching\u2026";
     try {
       var pf = await load();
-      var found = await pf.search(q);
+      var found = pf ? await pf.search(q) : {results: []};
       var data = await Promise.all(found.results.slice(0, 20).map(function (r) { return r.data(); }));
       data.forEach(function (d) { list.appendChild(item(d)); });
       status.textContent = found.results.length + " result" + (found.results.length === 1 ? "" : "s") + " for \u201c" + q + "\u201d";
     } catch (err) {
-      status.textContent = "Search is unavailable here (it needs the site to be served over http).";
+      status.textContent = location.protocol === "file:"
+        ? "Search is unavailable here (it needs the site to be served over http)."
+        : "Search is unavailable: this site has no search index (yet).";
     }
   }
   form.addEventListener("submit", function (e) { e.preventDefault(); history.replaceState(null, "", "?q=" + encodeURIComponent(input.value)); run(input.value.trim()); });
