@@ -12,7 +12,7 @@ from digest.pipeline import build
 from test_incremental import EVENTS, PLACES, article, tree
 
 
-def test_each_story_s_pages_share_a_shard_and_only_its_key_follows_them():
+def test_each_story_s_pages_share_a_shard_and_only_its_key_follows_them(monkeypatch):
     groups = {f"articles/a{n}/index.html": f"s{n % 40}" for n in range(100)}
     groups.update((f"stories/s{n}/index.html", f"s{n}") for n in range(40))
     fps = {page: "v1" for page in groups} | {"index.html": "v1"}
@@ -20,12 +20,9 @@ def test_each_story_s_pages_share_a_shard_and_only_its_key_follows_them():
         [1, 1, 1, 2, 4, 8, search.MAX_SHARDS]
     one = search.plan(fps, groups)
     assert len(one) == 1 and len(one["0"].pages) == 140  # never the home page
-    search.SHARD_PAGES, kept = 20, search.SHARD_PAGES
-    try:
-        many = search.plan(fps, groups)
-        edited = search.plan({**fps, "articles/a7/index.html": "v2"}, groups)
-    finally:
-        search.SHARD_PAGES = kept
+    monkeypatch.setattr(search, "SHARD_PAGES", 20)
+    many = search.plan(fps, groups)
+    edited = search.plan({**fps, "articles/a7/index.html": "v2"}, groups)
     assert sorted(many) == [str(n) for n in range(8)]  # 140 pages, 20 a shard: 8 (a power of 2)
     shard_of = {page: name for name, shard in many.items() for page in shard.pages}
     assert len({shard_of[f"articles/a{n}/index.html"] for n in (7, 47, 87)}
