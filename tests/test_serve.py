@@ -163,12 +163,12 @@ def test_sigterm_lets_a_build_under_way_save_its_cache(make_site):
     assert after_stop == no_change, (after_stop, no_change)
 
 
-def _indexed_words(site: Path) -> bytes:
+def _indexed_words(site: Path, shard: str = "*") -> bytes:
     """Return the text of the served search index's page fragments (gzip, as Pagefind
-    writes them), to look words up in."""
+    writes them), in all shards or one, to look words up in."""
     import gzip
     return b"".join(gzip.decompress(f.read_bytes())
-                    for f in sorted((site / "pagefind").glob("*/fragment/*.pf_fragment")))
+                    for f in sorted((site / "pagefind").glob(f"{shard}/fragment/*.pf_fragment")))
 
 
 def _until(check, timeout: float) -> None:
@@ -206,3 +206,33 @@ def test_search_index_is_made_after_the_reload_and_follows_edits(make_site):
         status, script = get(port, "/pagefind/0/pagefind.js")
         assert status == 200 and script
     assert not list((root / ".digest" / "trees").glob("*.search-new"))  # renamed in or away
+
+
+def test_serve_makes_only_the_shard_of_the_edited_story_again(make_site, monkeypatch):
+    """Four shards (one page each at most): the edited story's shard is made again after
+    the reload; the other story's shard is left as it was, the very same files."""
+    from digest import search
+    from digest.stages import trees
+
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)
+    other = "---\ntitle: Library hours\nstory: library\n---\n\nThe library opens on Thursdays.\n"
+    root = make_site({"a.md": ARTICLE.format(body="The ferry carried a marmalade cat."),
+                      "b.md": other}, config="title: Live\nsearch: true\n")
+    site, state = root / "site", root / ".digest"
+    with serving(root, stopping=30) as port:
+        _until(lambda: (site / "pagefind" / "shards.json").is_file(), 60)
+        _until(lambda: trees.search_pending(site, state) is None, 60)
+        listed = json.loads((site / "pagefind" / "shards.json").read_text())["shards"]
+        assert listed == ["0", "2"]  # harbour's and library's, by the hash of their ids
+        before = {n: (site / "pagefind" / n / "pagefind-entry.json").stat().st_ino for n in listed}
+        harbour = next(n for n in listed if b"marmalade" in _indexed_words(site, n))
+        events = Events(port)
+        time.sleep(0.2)
+        (root / "content/a.md").write_text(ARTICLE.format(body="The ferry carried a pangolin."))
+        events.wait_for("event: reload", timeout=20)
+        _until(lambda: trees.search_pending(site, state) is None, 60)
+        after = {n: (site / "pagefind" / n / "pagefind-entry.json").stat().st_ino for n in listed}
+        assert b"pangolin" in _indexed_words(site, harbour)
+        library = next(n for n in listed if n != harbour)
+        assert after[library] == before[library] and after[harbour] != before[harbour]
+        assert b"Thursdays" in _indexed_words(site, library)
