@@ -3,10 +3,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterator
+
+
+def link_or_copy(src: str | Path, dest: str | Path) -> None:
+    """Make `dest` a hard link to `src` (replacing a file in the way), or a copy where
+    links cannot be made (another file system)."""
+    try:
+        os.link(src, dest)
+    except FileExistsError:
+        os.unlink(dest)
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from digest.fsutil import atomic_write_bytes
+from digest.fsutil import atomic_write_bytes, link_or_copy
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +123,16 @@ def make_shards(tree: Path, shards: Plan, staging: Path,
     staging.mkdir(parents=True, exist_ok=True)
     names = sorted(shards)
     workers = workers or min(4, os.cpu_count() or 1)
+
+    def one(name: str) -> None:
+        if stopped is None or not stopped.is_set():
+            index_pages(tree, shards[name].pages, staging / name, running)
     if len(names) <= 1 or workers == 1:
         for name in names:
-            if stopped is not None and stopped.is_set():
-                return
-            index_pages(tree, shards[name].pages, staging / name, running)
+            one(name)
         return
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(workers, thread_name_prefix="digest-pagefind") as pool:
-        def one(name: str) -> None:
-            if stopped is None or not stopped.is_set():
-                index_pages(tree, shards[name].pages, staging / name, running)
         for future in [pool.submit(one, name) for name in names]:
             future.result()
 
@@ -154,10 +153,7 @@ def index_pages(tree: Path, pages: Sequence[str], output: Path,
             if folder not in made:
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
-            try:
-                os.link(tree / page, dest)
-            except OSError:
-                shutil.copyfile(tree / page, dest)
+            link_or_copy(tree / page, dest)
         _run([*_command(), "--site", str(source), "--output-path", str(output), "--silent"],
              output, running)
     finally:

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Mapping
 
-from digest.fsutil import atomic_write_bytes, write_all
+from digest.fsutil import atomic_write_bytes, link_or_copy, write_all
 from digest.search import BUNDLE, SHARDS_FILE, Plan, Shard, write_shard_list
 from digest.stages.export import Spliced, index_file
 from digest.stages.write import confined
@@ -143,17 +143,33 @@ def install_search(out: Path, state: Path, tree: Path, key: str, made: Mapping[s
     if active(out, state) != tree or str(tree) not in load_manifests(out, state) \
             or plan_key(wanted) != key:
         return False
+
+    def put_aside(shard: Path, name: str) -> None:
+        aside.mkdir(exist_ok=True)
+        os.rename(shard, aside / name)
+    _move_in(tree, made, held, put_aside)
+    _record_shards(tree, wanted, held)
+    return True
+
+
+def _move_in(tree: Path, made: Mapping[str, str], have: dict[str, str],
+             put_aside: Callable[[Path, str], None]) -> None:
+    """Rename the shards made in search_staging(tree) (`made`: name -> key) into the tree's
+    index, each after `put_aside(old shard, name)` of the one it replaces, and note them
+    in `have` (name -> key of the shards the tree holds)."""
     staging, bundle = search_staging(tree), tree / BUNDLE
     bundle.mkdir(exist_ok=True)
-    for name, shard_key in sorted(made.items()):
+    for name, key in sorted(made.items()):
         if os.path.lexists(bundle / name):
-            aside.mkdir(exist_ok=True)
-            os.rename(bundle / name, aside / name)
+            put_aside(bundle / name, name)
         os.rename(staging / name, bundle / name)
-        held[name] = shard_key
-    write_shard_list(bundle, [n for n in wanted if (bundle / n).is_dir()])
-    _write_stamp(tree, wanted, held)
-    return True
+        have[name] = key
+
+
+def _record_shards(tree: Path, wanted: Mapping[str, Shard], have: Mapping[str, str]) -> None:
+    """Write the list of shards the tree holds for the search page, and its stamp."""
+    write_shard_list(tree / BUNDLE, [n for n in wanted if (tree / BUNDLE / n).is_dir()])
+    _write_stamp(tree, wanted, have)
 
 
 def _search_shown(tree: Path, search: Mapping[str, Shard] | None, deferred: bool) -> bool:
@@ -260,15 +276,10 @@ def _update_search(tree: Path, source: Path | None, search: Plan | None,
         staging = search_staging(tree)
         shutil.rmtree(staging, ignore_errors=True)  # left by a killed build
         make_index(tree, stale, staging)
-        for name, shard in stale.items():
-            if name in have:
-                _set_aside(bundle / name, trash)
-            bundle.mkdir(exist_ok=True)
-            os.rename(staging / name, bundle / name)
-            have[name] = shard.key
+        _move_in(tree, {n: s.key for n, s in stale.items()}, have,
+                 lambda shard, _name: _set_aside(shard, trash))
         shutil.rmtree(staging, ignore_errors=True)
-    write_shard_list(bundle, [n for n in search if (bundle / n).is_dir()])
-    _write_stamp(tree, search, have)
+    _record_shards(tree, search, have)
 
 
 _aside = itertools.count()
@@ -286,7 +297,7 @@ def _link_tree(src: Path, dest: Path) -> None:
         target = os.path.join(dest, os.path.relpath(folder, src))
         os.makedirs(target, exist_ok=True)
         for name in names:
-            _link_or_copy(os.path.join(folder, name), os.path.join(target, name))
+            link_or_copy(os.path.join(folder, name), os.path.join(target, name))
 
 
 def _renamed(out: Path, state: Path) -> list[Path]:
@@ -362,7 +373,7 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
         if rel in files:
             _write(dest, files[rel])
         elif source is not None:
-            _link_or_copy(os.path.join(source, rel), dest)
+            link_or_copy(os.path.join(source, rel), dest)
         else:
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
     for rel in sorted(set(held) - set(fps)):
@@ -378,16 +389,6 @@ def _write(path: str, data: bytes | Spliced) -> None:
             write_all(fd, data)
     finally:
         os.close(fd)
-
-
-def _link_or_copy(src: str, dest: str) -> None:
-    try:
-        os.link(src, dest)
-    except FileExistsError:
-        os.unlink(dest)
-        os.link(src, dest)
-    except OSError:
-        shutil.copy2(src, dest)
 
 
 def _remove(tree: Path, rel: str) -> None:
