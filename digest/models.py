@@ -74,6 +74,13 @@ class Article:
         return text_fingerprint(repr((self.id, self.sha256, self.title, self.published,
                                       self.updated, self.outlet)))
 
+    @functools.cached_property
+    def listing_key(self) -> str:
+        """A digest of the fields pages that list articles read (LISTING_FIELDS): the home,
+        archive and outlet pages and the feeds. An edit to another field (a note, tags, the
+        import record) leaves those pages as they are."""
+        return text_fingerprint(repr(tuple(getattr(self, name) for name in LISTING_FIELDS)))
+
     # The build cache holds every article and story, and a rebuild after one edit loads it
     # whole but renders few pages: so the bulky parts (an article's text, a story's
     # analysis) are pickled apart, as bytes, and decoded only when something reads them.
@@ -93,6 +100,12 @@ class Article:
         self.__dict__["text"] = raw.decode("utf-8", "surrogatepass")
         del self.__dict__["_text"]
         return self.__dict__["text"]
+
+
+# What an article contributes to the pages that list it (Article.listing_key). `sha256`
+# stands for the text, whose hash it is: listings quote passages and first paragraphs.
+LISTING_FIELDS = ("id", "title", "sha256", "outlet", "url", "published", "updated", "authors",
+                  "story", "status", "pinned", "weight", "standfirst")
 
 
 @dataclass(frozen=True)

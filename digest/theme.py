@@ -1,12 +1,13 @@
 """Themes: the Jinja2 environment over the theme folders, its filters, and static files."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import jinja2
 from markupsafe import Markup
@@ -15,7 +16,7 @@ from digest import __version__, cache
 from digest.config import Config
 from digest.fsutil import atomic_write_bytes
 from digest.frontmatter import slugify
-from digest.models import Article, QuoteVariant
+from digest.models import Article, QuoteVariant, Story
 from digest.stages import feeds, passages
 from digest.urls import safe_url
 
@@ -66,16 +67,56 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
                 log.debug("compiled template not kept: %s", exc)
 
 
+_KINDS = {Article: "Article", Story: "Story"}  # records whose reads are noted
+_READS: list[set[str] | None] = [None]  # the fields read, while reading() is on
+
+
+class _Environment(jinja2.Environment):
+    """An environment that notes, while reading() is on, which fields of articles and
+    stories templates read (`a.title`, `a['title']`, `map(attribute='title')`)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        reads = _READS[0]
+        if reads is not None and type(obj) in _KINDS:
+            reads.add(f"{_KINDS[type(obj)]}.{attribute}")
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        reads = _READS[0]
+        if reads is not None and type(obj) in _KINDS:
+            reads.add(f"{_KINDS[type(obj)]}.{argument}")
+        return super().getitem(obj, argument)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[set[str]]:
+    """Note the fields of articles and stories read until the block ends, as "Kind.field":
+    by templates, and by the helpers they call (which call note_read)."""
+    reads: set[str] = set()
+    _READS[0] = reads
+    try:
+        yield reads
+    finally:
+        _READS[0] = None
+
+
+def note_read(kind: str, *fields: str) -> None:
+    """Note that a helper a template called read these fields of a `kind` record."""
+    reads = _READS[0]
+    if reads is not None:
+        reads.update(f"{kind}.{f}" for f in fields)
+
+
 def environment(config: Config, globals_: dict[str, Callable] | None = None,
                 compiled: Path | None = None) -> jinja2.Environment:
     """Return the Jinja2 environment: one loader over the theme folders, autoescape always on;
     compiled templates are kept in the folder `compiled` when given."""
     dirs = theme_dirs(config)
     paths = [str(dirs[0])] + [str(d / "templates") for d in dirs[1:]]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(paths), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True,
-                             bytecode_cache=SignedBytecodeCache(compiled) if compiled else None)
+    env = _Environment(loader=jinja2.FileSystemLoader(paths), autoescape=True,
+                       undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                       trim_blocks=True, lstrip_blocks=True,
+                       bytecode_cache=SignedBytecodeCache(compiled) if compiled else None)
     env.filters.update(safe_url=safe_url, datefmt=datefmt, jsonld=jsonld, slug=slugify,
                        words=lambda t: len(t.split()), isodate=isodate, how_known=how_known,
                        source_ref=lambda a: source_ref(a, config))
@@ -167,6 +208,7 @@ def carried_by(variants: Sequence[QuoteVariant], article_id: str) -> bool:
 
 def source_ref(a: Article, config: Config) -> dict[str, Any]:
     """Return a schema.org reference to a source article for JSON-LD."""
+    note_read("Article", "title", "url", "id", "published", "outlet")
     return {"@type": "NewsArticle", "headline": a.title,
             "url": safe_url(a.url) or feeds.absolute(config, f"articles/{a.id}/"),
             "datePublished": a.published.isoformat() if a.published else None,

@@ -22,6 +22,10 @@ def article(n: int, place: str, event: str, story: str | None, day: int, outlet:
             f"Reporters from {outlet} counted {n * 90} people at the {event} in {place}.\n")
 
 
+FIELD_VALUES = {"note": ["Checked.", "Checked twice."], "tags": ["[a]", "[a, b]"],
+                "kind": ["news", "analysis"], "outlet": ["Wire", "Post"],
+                "standfirst": ["In short.", "Briefly."]}
+
 edit = st.one_of(
     st.tuples(st.just("add"), st.integers(1, 40), st.sampled_from(PLACES), st.sampled_from(EVENTS),
               st.sampled_from([None, "one", "two"]), st.integers(1, 28),
@@ -30,6 +34,9 @@ edit = st.one_of(
     st.tuples(st.just("move"), st.integers(0, 99), st.sampled_from([None, "one", "two", "three"])),
     st.tuples(st.just("retitle"), st.integers(0, 99), st.text("abcdef ", min_size=1, max_size=12)),
     st.tuples(st.just("config"), st.integers(40, 200)),
+    # front-matter the pages that list an article read (outlet, standfirst) or do not
+    st.tuples(st.just("set"), st.integers(0, 99), st.sampled_from(sorted(FIELD_VALUES)),
+              st.integers(0, 1)),
 )
 
 
@@ -47,6 +54,11 @@ def apply(root: Path, step: tuple) -> None:
         text = path.read_text(encoding="utf-8")
         if kind == "delete":
             path.unlink()
+        elif kind == "set":
+            key, value = step[2], FIELD_VALUES[step[2]][step[3]]
+            lines = [l for l in text.split("\n") if not l.startswith(f"{key}:")]
+            lines.insert(1, f"{key}: {value}")
+            path.write_text("\n".join(lines), encoding="utf-8")
         elif kind == "move":
             lines = [l for l in text.split("\n") if not l.startswith("story:")]
             if step[2]:
@@ -96,15 +108,44 @@ def test_a_front_matter_edit_rewrites_only_the_pages_it_affects(make_site):
     assert first.rewritten == first.files
     path = root / "content" / "a3.md"
     path.write_text(path.read_text().replace("outlet: Wire", "outlet: Wire\nnote: Checked."))
-    second = build(config)
+    noted = build(config)
     before = inodes(root / "site")
     again = build(config)  # nothing changed: only digest.json and static files are redone
     assert again.rewritten < first.rewritten / 2
     after = inodes(root / "site")  # unchanged outputs are linked from the served tree
     assert [p for p in after if p.endswith((".html", ".xml")) and after[p] != before[p]] == []
-    # the edit adds exactly its article, story and outlet pages, the home and archive pages
-    # that list it, and the feeds that carry it (the site's Atom and JSON feeds, its outlet's)
-    assert second.rewritten == again.rewritten + 8, (second.rewritten, again.rewritten)
+    # a note shows on its article and story pages only: the pages that list the article
+    # (home, archive, outlet, feeds) read none of it and are kept
+    assert noted.rewritten == again.rewritten + 2, (noted.rewritten, again.rewritten)
+    path.write_text(path.read_text().replace("title: ", "title: New ", 1))
+    retitled = build(config)
+    # a title adds the pages that list the article: the home page (the story's title is
+    # its first article's), archive and outlet pages, the site's Atom and JSON feeds and
+    # its outlet's
+    assert retitled.rewritten == again.rewritten + 8, (retitled.rewritten, again.rewritten)
+    assert "New The" in (root / "site" / "archive" / "index.html").read_text()
+
+
+def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_site, caplog):
+    """A theme's archive that shows each article's note: the first render finds out that it
+    reads beyond the listing fields, and from then on a note edit renders it again."""
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    default = (Path(__file__).parent.parent / "digest" / "themes" / "default" / "templates")
+    archive = (default / "archive.html").read_text()
+    (root / "templates").mkdir()
+    (root / "templates" / "archive.html").write_text(
+        archive.replace("{{ a.title }}</a>", "{{ a.title }}</a> {{ a.note }}"))
+    config, _ = load_config(root)
+    with caplog.at_level("INFO", logger="digest.stages.render"):
+        build(config)
+    assert "archive.html reads Article.note" in caplog.text
+    path = root / "content" / "a2.md"
+    path.write_text(path.read_text().replace("outlet: Wire", "outlet: Wire\nnote: Checked twice."))
+    build(config)
+    assert "Checked twice." in (root / "site" / "archive" / "index.html").read_text()
+    clean = build(config, out=root / "clean-site", clean_cache=True)
+    assert clean.written and tree(root / "site") == tree(root / "clean-site")
 
 
 def built_site(make_site) -> tuple[Path, object, dict[str, bytes]]:

@@ -13,15 +13,30 @@ from digest.cache import FORMAT as CODE_FORMAT
 from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
-from digest.models import Article, SourceCoverage, Story
+from digest.models import LISTING_FIELDS, Article, SourceCoverage, Story
 from digest.parallel import map_chunks_meanwhile
 from digest.stages import feeds, passages
 from digest.stages.export import Reuse, Spliced, digest_json, record_fp
-from digest.theme import environment, render, static_files, theme_fingerprint
+from digest.theme import environment, note_read, reading, render, static_files, theme_fingerprint
 
 log = logging.getLogger(__name__)
 
 ARCHIVE_PAGE_LIMIT = 100  # articles on one archive page before it is split by month
+
+# What the fingerprint of a page that lists articles covers, by template: which fields of
+# the articles it lists (Article.listing_key; `text` through its hash) and of their stories
+# (None: all of it). So a note, tags or an import record can change without the home,
+# archive and outlet pages being rendered again. A template that reads more (a theme's own)
+# is found out as it renders: its pages then follow all of what they list (see _wide).
+LISTED = frozenset(LISTING_FIELDS) | {"text"}
+STORY_LISTED = frozenset({"id", "title", "articles"})
+LISTING_READS: dict[str, dict[str, frozenset[str] | None]] = {
+    "index.html": {"Article": LISTED, "Story": None},
+    "archive.html": {"Article": LISTED, "Story": STORY_LISTED},
+    "outlet.html": {"Article": LISTED, "Story": STORY_LISTED},
+    "outlets.html": {"Article": frozenset(), "Story": frozenset()},
+}
+WIDE = " wide "  # pages cache key prefix: a listing template that reads beyond LISTING_READS
 
 
 @dataclass(frozen=True)
@@ -44,14 +59,17 @@ class Site:
 
     def members(self, story: Story) -> list[Article]:
         """Return a story's articles, earliest first (the order of source numbers)."""
+        note_read("Story", "articles")
         return [self.articles[a] for a in story.articles]
 
     def coverage(self, story: Story) -> dict[str, SourceCoverage]:
         """Return article id -> what it shares with the story's other sources."""
+        note_read("Story", "coverage")
         return {c.article: c for c in story.coverage}
 
     def numbers(self, story: Story) -> dict[str, int]:
         """Return article id -> source number (1-based) within a story."""
+        note_read("Story", "articles")
         return {a: n for n, a in enumerate(story.articles, 1)}
 
 
@@ -114,7 +132,8 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     # config; where the site folder lies is no input: moving it re-renders nothing.
     base = fingerprint(CODE_FORMAT, theme_fingerprint(config),
                        repr(replace(config, root=Path())))
-    pages, article_deps = _pages(site, base, *known)
+    wide = {t for t in LISTING_READS if cache is not None and cache.get(WIDE + t, base)}
+    pages, article_deps = _pages(site, base, *known, wide)
     fps = {p.output: p.deps for p in pages}
     fps.update((path, deps) for path, (_, deps) in article_deps.items())
     todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
@@ -124,12 +143,18 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     def meanwhile() -> tuple[list[tuple[str, str, bytes | None]], tuple]:
         """Feeds, sitemap and data files, made while the workers render the pages."""
         derived = [(path, deps, None if _unchanged(path, deps, cache, existing) else make())
-                   for path, deps, make in _derived_files(site, base, list(fps), *known)]
+                   for path, deps, make in _derived_files(site, base, list(fps), known[0])]
         return derived, _data_files(site, articles, reuse, known)
 
     html, (derived, (data, records, json_fp)) = map_chunks_meanwhile(
         _render_pages, (site, base), todo, meanwhile)
-    out = dict(zip((p.output for p in todo), html))
+    out = {}
+    for page, (blob, beyond) in zip(todo, html):
+        out[page.output] = blob
+        if beyond and page.template not in wide:
+            log.info("%s reads %s: pages made from it are rendered again when any part of "
+                     "what they list changes", page.template, ", ".join(beyond))
+            wide.add(page.template)
     for path, deps, made in derived:
         fps[path] = deps
         if made is not None:
@@ -137,6 +162,8 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     if cache is not None:
         for path, deps in fps.items():
             cache.put(path, deps, True)
+        for template in sorted(wide):
+            cache.put(WIDE + template, base, True)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
     fps["digest.json"] = json_fp
@@ -167,8 +194,10 @@ def _environment(config: Config, base: str) -> Any:
     return _ENVIRONMENTS[key]
 
 
-def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[bytes]:
-    """Render pages with one environment (runs in worker processes for large sites)."""
+def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[tuple[bytes, tuple[str, ...]]]:
+    """Render pages with one environment (runs in worker processes for large sites). Each
+    page comes with the fields its template read beyond LISTING_READS (none for pages whose
+    fingerprint covers all they show)."""
     site, base = shared
     env = _environment(site.config, base)
     out = []
@@ -179,8 +208,25 @@ def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[bytes
         ctx = {"site": site, "config": site.config, "page": page.path, "url": url,
                "canonical": feeds.absolute(site.config, page.path), **page.context,
                **(page.more(site) if page.more else {})}
-        out.append(render(env, page.template, ctx).encode("utf-8"))
+        allowed = LISTING_READS.get(page.template)
+        if allowed is None:
+            out.append((render(env, page.template, ctx).encode("utf-8"), ()))
+            continue
+        with reading() as reads:
+            html = render(env, page.template, ctx).encode("utf-8")
+        out.append((html, _beyond(reads, allowed)))
     return out
+
+
+def _beyond(reads: set[str], allowed: Mapping[str, frozenset[str] | None]) -> tuple[str, ...]:
+    """Return the reads ("Kind.field") that a page's fingerprint does not cover."""
+    out = []
+    for read in reads:
+        kind, _, name = read.partition(".")
+        fields = allowed.get(kind)
+        if fields is not None and name not in fields:
+            out.append(read)
+    return tuple(sorted(out))
 
 
 def _data_files(site: Site, articles: Sequence[Article], reuse: Reuse | None = None,
@@ -202,15 +248,17 @@ def _data_files(site: Site, articles: Sequence[Article], reuse: Reuse | None = N
 Derived = tuple[str, str, Callable[[], bytes]]  # output path, fingerprint of inputs, maker
 
 
-def _derived_files(site: Site, base: str, html: Sequence[str], story_fp: Mapping[str, str],
-                   art_fp: Mapping[str, str]) -> list[Derived]:
+def _derived_files(site: Site, base: str, html: Sequence[str],
+                   story_fp: Mapping[str, str]) -> list[Derived]:
     """Return the feeds and the sitemap, each with a fingerprint of what it reads and a
-    function that makes it (called only when the served copy is out of date)."""
+    function that makes it (called only when the served copy is out of date). Feeds read
+    only the listing fields of articles (feeds.story_entries, feeds.article_entries)."""
     config = site.config
-    listed = [s for s in site.stories
-              if any(site.articles[a].status == "published" for a in s.articles)]
+    by_id = site.articles
+    listed = [s for s in site.stories if any(by_id[a].status == "published" for a in s.articles)]
     whole = text_fingerprint(base, *(x for s in listed
-                                      for x in (s.id, story_fp[s.id], *(art_fp[a] for a in s.articles),
+                                      for x in (s.id, story_fp[s.id],
+                                                *(by_id[a].listing_key for a in s.articles),
                                                 "")))  # "" ends a story's part
 
     @functools.cache  # both story feeds carry the same entries: made once, if at all
@@ -224,7 +272,7 @@ def _derived_files(site: Site, base: str, html: Sequence[str], story_fp: Mapping
          lambda: feeds.json_feed(config, config.title, "feed.json", entries()))]
     for name, slug, arts in site.outlets:
         page = f"outlets/{slug}/feed.xml"
-        out.append((page, text_fingerprint(base, page, name, *(art_fp[a.id] for a in arts)),
+        out.append((page, text_fingerprint(base, page, name, *(a.listing_key for a in arts)),
                     functools.partial(_outlet_feed, config, name, page, arts)))
     pages = [p.removesuffix("index.html") for p in html if p != "404.html"]
     out.append(("sitemap.xml", text_fingerprint(base, "sitemap", *pages),
@@ -237,17 +285,29 @@ def _outlet_feed(config: Config, name: str, page: str, arts: Sequence[Article]) 
 
 
 def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[str, str],
-           ) -> tuple[list[Page], dict[str, tuple[str, str]]]:
+           wide: set[str] = frozenset()) -> tuple[list[Page], dict[str, tuple[str, str]]]:
     """Return every HTML page but the articles', each with a fingerprint of everything it
     reads, and each article page's output path -> (article id, fingerprint): its Page is
     made (_article_page) only when it must be rendered. `whole_fp` and `art_fp`
-    fingerprint each story and article whole (export.record_fp)."""
+    fingerprint each story and article whole (export.record_fp). Pages that list articles
+    follow only their listing fields (LISTING_READS), unless their template is in `wide`."""
     story_fp = {s.id: text_fingerprint(base, whole_fp[s.id], *(art_fp[a] for a in s.articles))
                 for s in site.stories}
+    if "index.html" in wide:
+        home_fp = story_fp
+    else:
+        by_id = site.articles
+        home_fp = {s.id: text_fingerprint(base, whole_fp[s.id],
+                                          *(by_id[a].listing_key for a in s.articles))
+                   for s in site.stories}
     listed = [a for a in site.articles.values() if a.status == "published"]
-    pages = [*home_pages(site, base, story_fp), *archive_pages(site, listed, base, art_fp),
-             Page("outlets/", "outlets.html", {},
-                  fingerprint(base, [(n, s, len(a)) for n, s, a in site.outlets])),
+    keys = {t: _listing_key(site, art_fp, story_fp, t in wide)
+            for t in ("archive.html", "outlet.html", "outlets.html")}
+    outlets = [(n, s, len(a)) if "outlets.html" not in wide else (n, s, [keys["outlets.html"](x) for x in a])
+               for n, s, a in site.outlets]
+    pages = [*home_pages(site, base, home_fp),
+             *archive_pages(site, listed, base, keys["archive.html"]),
+             Page("outlets/", "outlets.html", {}, fingerprint(base, outlets)),
              Page("search/", "search.html", {}, base), Page("404.html", "404.html", {}, base)]
     for s in site.stories:
         pages.append(Page(f"stories/{s.id}/", "story.html",
@@ -255,7 +315,8 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
     for name, slug, arts in site.outlets:
         pages.append(Page(f"outlets/{slug}/", "outlet.html",
                           {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
-                          text_fingerprint(base, name, *(art_fp[a.id] for a in arts))))
+                          text_fingerprint(base, name, *(x for a in arts
+                                                         for x in keys["outlet.html"](a)))))
     story_of = site.story_of
     return pages, {f"articles/{aid}/index.html": (aid, story_fp[story_of[aid]])
                    for aid in site.articles}
@@ -316,6 +377,7 @@ def cited_spans(site: Site, article_id: str) -> list[tuple[int, int]]:
 
 def date_span(members: Sequence[Article]) -> tuple[date | None, date | None]:
     """Return the first and last publication day of some articles."""
+    note_read("Article", "published")
     days = sorted(d for d in (day_of(a.published) for a in members) if d is not None)
     return (days[0], days[-1]) if days else (None, None)
 
@@ -331,7 +393,7 @@ def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Arti
 
 
 def archive_pages(site: Site, listed: Sequence[Article], base: str,
-                  art_fp: Mapping[str, str]) -> list[Page]:
+                  key: Callable[[Article], tuple[str, ...]]) -> list[Page]:
     """Return the archive: one page, or when long an index of months plus a page per month."""
     days = archive_days(listed)
     if len(listed) <= ARCHIVE_PAGE_LIMIT:
@@ -344,20 +406,25 @@ def archive_pages(site: Site, listed: Sequence[Article], base: str,
         index = [(k, sum(len(a) for _, a in groups[k])) for k in groups]  # newest first
         first = next(iter(groups))
         pages = [("archive/", first, index)] + [(f"archive/{k}/", k, index) for k in groups]
-    return [Page(path, "archive.html", {"days": groups[key], "months": index, "month": key or None},
-                 text_fingerprint(base, path, repr(index), *_listing(site, groups[key], art_fp)))
-            for path, key, index in pages]
+    return [Page(path, "archive.html", {"days": groups[month], "months": index, "month": month or None},
+                 text_fingerprint(base, path, repr(index),
+                                  *(x for _, arts in groups[month] for a in arts for x in key(a))))
+            for path, month, index in pages]
 
 
-def _listing(site: Site, days: list, art_fp: Mapping[str, str]) -> list[str]:
-    """Return what an archive page shows of its articles and their stories, as strings
-    (four per article) for text_fingerprint."""
-    out = []
-    for _, arts in days:
-        for a in arts:
-            s = site.story(site.story_of[a.id])
-            out += (art_fp[a.id], s.id, s.title, str(len(s.articles)))
-    return out
+def _listing_key(site: Site, art_fp: Mapping[str, str], story_fp: Mapping[str, str],
+                 wide: bool) -> Callable[[Article], tuple[str, ...]]:
+    """Return what the fingerprint of a page listing an article takes of it, as strings for
+    text_fingerprint (four per article): its listing fields and its story's id, title and
+    number of sources (LISTING_READS), or, for a `wide` template, both whole."""
+    def listing(a: Article) -> tuple[str, ...]:
+        s = site.story(site.story_of[a.id])
+        return (a.listing_key, s.id, s.title, str(len(s.articles)))
+
+    def whole(a: Article) -> tuple[str, ...]:
+        sid = site.story_of[a.id]
+        return (art_fp[a.id], sid, story_fp[sid], "")
+    return whole if wide else listing
 
 
 def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article, ...]]]:
