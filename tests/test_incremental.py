@@ -385,3 +385,27 @@ def test_a_change_of_code_reaches_pages_whose_inputs_did_not_change(make_site, m
     build(config)
     assert "#next" in (root / "site" / "search" / "index.html").read_text()
     assert "#next" in (root / "site" / "index.html").read_text()
+
+
+def test_a_build_killed_before_saving_its_cache_leaves_no_stale_page(make_site, monkeypatch):
+    """The site goes up before the cache is saved: builds killed in between leave a cache
+    behind the served pages. Reverting the edits then must not keep edited pages, which the
+    stale cache says were made from the reverted inputs (two killed builds: each of the two
+    trees holds an edited page)."""
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    path = root / "content" / "a2.md"
+    before = path.read_text()
+    for word in ("Edited", "Again"):
+        path.write_text(before.replace("title: ", f"title: {word} ", 1))
+        with monkeypatch.context() as m:  # killed once the site is up: nothing after is saved
+            m.setattr("digest.cache.save_store", lambda store: None)
+            m.setattr("digest.stages.read.save_seen", lambda state, seen: None)
+            assert build(config).written
+        assert word in (root / "site" / "articles" / "a2" / "index.html").read_text()
+    path.write_text(before)
+    build(config)
+    clean = build(config, out=root / "clean-site", clean_cache=True)
+    assert clean.written and tree(root / "site") == tree(root / "clean-site")

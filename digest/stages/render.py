@@ -111,11 +111,13 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
-                cache: Store | None = None, existing: frozenset[str] = frozenset(),
+                cache: Store | None = None, existing: Mapping[str, str | None] = {},
                 reuse: Reuse | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
-    """Return the site's files; pages whose inputs match `cache` and exist already are kept,
-    and digest.json lines of unchanged records are copied from `reuse` (export.previous_lines).
+    """Return the site's files; pages the served site holds made from the same inputs are
+    kept, and digest.json lines of unchanged records are copied from `reuse`
+    (export.previous_lines). `existing` maps each file the served site holds to the
+    fingerprint its tree's manifest gives it, or to None: then `cache` says.
 
     `known` holds a fingerprint per story and per article id (from analyze_all and
     clean_all); those missing are made by hashing the record (export.record_fp).
@@ -172,9 +174,17 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     return Rendered(dict(sorted(fps.items())), out, records, searchable)
 
 
-def _unchanged(output: str, deps: str, cache: Store | None, existing: frozenset[str]) -> bool:
-    """True when the served site holds `output` made from inputs with fingerprint `deps`."""
-    return bool(cache is not None and output in existing and cache.get(output, deps))
+def _unchanged(output: str, deps: str, cache: Store | None,
+               existing: Mapping[str, str | None]) -> bool:
+    """True when the served site holds `output` made from inputs with fingerprint `deps`.
+
+    The served tree's manifest says so, where there is one: it is written with the tree,
+    while the cache is saved after the site is up, so a build killed in between leaves a
+    cache that names older inputs of pages the site has since replaced."""
+    if cache is None or output not in existing:
+        return False
+    held = existing[output]
+    return held == deps if held is not None else bool(cache.get(output, deps))
 
 
 TEMPLATE_CACHE = CACHE_DIR / "templates"  # compiled templates, signed like the cache
