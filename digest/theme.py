@@ -62,7 +62,7 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
         sealed = cache.seal(bucket.bytecode_to_string())
         if sealed is not None:
             try:
-                atomic_write_bytes(self._path(bucket), sealed)
+                atomic_write_bytes(self._path(bucket), sealed, durable=False)
             except OSError as exc:
                 log.debug("compiled template not kept: %s", exc)
 

@@ -157,7 +157,8 @@ def load_seen(state: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict[str, 
 def save_seen(state: Path, seen: Mapping[str, Seen]) -> None:
     """Record each content file's status and digest for the next build (load_seen)."""
     data = {rel: [*s.status, s.checked_ns, s.source.digest] for rel, s in sorted(seen.items())}
-    atomic_write_bytes(state / SEEN_FILE, json.dumps(data, separators=(",", ":")).encode())
+    atomic_write_bytes(state / SEEN_FILE, json.dumps(data, separators=(",", ":")).encode(),
+                       durable=False)
 
 
 def _utf8(name: str) -> bool:
