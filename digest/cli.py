@@ -256,6 +256,8 @@ def _console():
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
+    if not problems:  # rich takes 20 ms to import
+        return
     console = _console()
     for p in problems:
         style = "bold red" if p.level == "error" else "yellow"

@@ -5,9 +5,7 @@ import hashlib
 import logging
 import re
 from pathlib import PurePosixPath
-from typing import Any, Mapping, Sequence
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from digest import frontmatter as fm
 from digest.cache import Store, derived_fp, fingerprint, text_fingerprint
@@ -16,12 +14,30 @@ from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
 from digest.stages.read import KnownFile, SourceFile, read_problem
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 log = logging.getLogger(__name__)
 
 
 def markdown_parser() -> MarkdownIt:
     """Return the Markdown parser for article bodies: CommonMark, raw HTML off."""
+    from markdown_it import MarkdownIt  # 20 ms: only when a body is Markdown (plain_text)
+
     return MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
+
+
+class _Parser:
+    """The Markdown parser, made when the first Markdown body is parsed: a rebuild after an
+    edit to a plain-text article needs none."""
+
+    def __init__(self) -> None:
+        self.md: MarkdownIt | None = None
+
+    def parse(self, body: str) -> list:
+        if self.md is None:
+            self.md = markdown_parser()
+        return self.md.parse(body)
 
 
 MAX_NESTING = 20  # markdown-it drops text nested deeper; a bound keeps recursion safe
@@ -83,12 +99,12 @@ def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | No
 
 
 def _parse_chunk(config: Config, files: Sequence[SourceFile]) -> list[tuple[Article | None, list[Problem]]]:
-    md = markdown_parser()
+    md = _Parser()
     return [clean_one(src, config, md) for src in files]
 
 
 def clean_one(src: SourceFile, config: Config,
-              md: MarkdownIt) -> tuple[Article | None, list[Problem]]:
+              md: MarkdownIt | _Parser) -> tuple[Article | None, list[Problem]]:
     """Return the Article of one content file (None when it has errors) and its problems."""
     try:
         parts = fm.split(src.text)
