@@ -1,6 +1,6 @@
-"""Benchmark digest builds on synthetic corpora: clean, no-change, one-edit, add-one and
-delete-one rebuilds, a config edit that changes every page and the one-edit after it, and
-serve.
+"""Benchmark digest builds on synthetic corpora: clean, no-change, one-edit (an editor's
+note), title-edit (a title, which the listing pages show too), add-one and delete-one
+rebuilds, a config edit that changes every page and the one-edit after it, and serve.
 
     python bench/build.py                       # 1,000 and 10,000 articles, search off and on
     python bench/build.py --sizes 1000 10000 50000 --search off
@@ -86,6 +86,17 @@ def edit_one(site: Path, k: int) -> Path:
     return write_edit(pick(site, k), k)
 
 
+def retitle_one(site: Path, k: int) -> Path:
+    """Change one article's title and return its path: unlike a note, a title shows on the
+    pages that list the article (its outlet and archive pages, the feeds, the home page
+    when it names the story)."""
+    path = pick(site, k)
+    text = re.sub(r"(?m)^title: (.*)$", lambda m: "title: " + json.dumps(
+        f"{yaml.safe_load(m.group(1))} (updated {k})"), path.read_text(encoding="utf-8"), count=1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def add_one(site: Path, k: int) -> Path:
     """Add a follow-up of the k-th article (its text, another title) and return its path:
     a new article regroups the whole corpus."""
@@ -136,6 +147,10 @@ def run_sizes(sizes: list[int], searches: list[bool], work: Path) -> None:
                 edit_one(site, n // 2 + 7 * k)
                 edits.append(timed([DIGEST, "build"], site))
             _row(n, search, "one-edit", _median(edits))
+            for k in range(EDITS):  # other articles than one-edit's, in other stories
+                retitle_one(site, n // 2 + 7 * k + 3)
+                edits[k] = timed([DIGEST, "build"], site)
+            _row(n, search, "title-edit", _median(edits))
             added = []
             for k in range(EDITS):  # a follow-up report in a different story each time
                 added.append(add_one(site, n // 3 + 11 * k))
