@@ -1,6 +1,7 @@
 """Incremental builds equal clean builds, byte for byte, after any sequence of edits."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -146,6 +147,25 @@ def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_si
     assert "Checked twice." in (root / "site" / "archive" / "index.html").read_text()
     clean = build(config, out=root / "clean-site", clean_cache=True)
     assert clean.written and tree(root / "site") == tree(root / "clean-site")
+
+
+def test_a_page_found_reading_more_is_rendered_again_even_when_the_cache_is_lost(make_site):
+    """The pages cache keeps which templates read beyond the listing fields; it is saved
+    after the site goes up. Lost with it (a build killed then, a deleted .digest/cache),
+    the page that read more must still follow a note edit."""
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "archive.html").write_text(
+        '{% for day, arts in days %}{% for a in arts %}{{ a.title }} {{ a.note }}\n'
+        '{% endfor %}{% endfor %}')
+    config, _ = load_config(root)
+    build(config)
+    shutil.rmtree(root / ".digest" / "cache")
+    path = root / "content" / "a2.md"
+    path.write_text(path.read_text().replace("outlet: Wire", "outlet: Wire\nnote: Checked twice."))
+    build(config)
+    assert "Checked twice." in (root / "site" / "archive" / "index.html").read_text()
 
 
 def built_site(make_site) -> tuple[Path, object, dict[str, bytes]]:

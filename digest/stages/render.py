@@ -27,7 +27,7 @@ ARCHIVE_PAGE_LIMIT = 100  # articles on one archive page before it is split by m
 # the articles it lists (Article.listing_key; `text` through its hash) and of their stories
 # (None: all of it). So a note, tags or an import record can change without the home,
 # archive and outlet pages being rendered again. A template that reads more (a theme's own)
-# is found out as it renders: its pages then follow all of what they list (see _wide).
+# is found out as it renders: its pages then follow all of what they list (see WIDE).
 LISTED = frozenset(LISTING_FIELDS) | {"text"}
 STORY_LISTED = frozenset({"id", "title", "articles"})
 LISTING_READS: dict[str, dict[str, frozenset[str] | None]] = {
@@ -37,6 +37,7 @@ LISTING_READS: dict[str, dict[str, frozenset[str] | None]] = {
     "outlets.html": {"Article": frozenset(), "Story": frozenset()},
 }
 WIDE = " wide "  # pages cache key prefix: a listing template that reads beyond LISTING_READS
+UNSURE = "+"  # ends the fingerprint of a page that read beyond it: no later one matches it
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     base = fingerprint(CODE_FORMAT, theme_fingerprint(config),
                        repr(replace(config, root=Path())))
     wide = {t for t in LISTING_READS if cache is not None and cache.get(WIDE + t, base)}
+    found: set[str] = set()  # templates found reading beyond LISTING_READS in this build
     pages, article_deps = _pages(site, base, *known, wide)
     fps = {p.output: p.deps for p in pages}
     fps.update((path, deps) for path, (_, deps) in article_deps.items())
@@ -154,9 +156,13 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     for page, (blob, beyond) in zip(todo, html):
         out[page.output] = blob
         if beyond and page.template not in wide:
-            log.info("%s reads %s: pages made from it are rendered again when any part of "
-                     "what they list changes", page.template, ", ".join(beyond))
-            wide.add(page.template)
+            # Its fingerprint does not cover what it showed: recorded so that no later one
+            # matches it (the page is rendered again even if the marker below is lost)
+            fps[page.output] = page.deps + UNSURE
+            if page.template not in found:
+                log.info("%s reads %s: pages made from it are rendered again when any part "
+                         "of what they list changes", page.template, ", ".join(beyond))
+            found.add(page.template)
     for path, deps, made in derived:
         fps[path] = deps
         if made is not None:
@@ -164,7 +170,7 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     if cache is not None:
         for path, deps in fps.items():
             cache.put(path, deps, True)
-        for template in sorted(wide):
+        for template in sorted(wide | found):
             cache.put(WIDE + template, base, True)
     out.update(data)
     fps.update((path, content_hash(blob)) for path, blob in data.items() if path != "digest.json")
