@@ -71,33 +71,34 @@ _KINDS = {Article: "Article", Story: "Story"}  # records whose reads are noted
 _READS: list[set[str] | None] = [None]  # the fields read, while reading() is on
 
 
-class _Environment(jinja2.Environment):
-    """An environment that notes, while reading() is on, which fields of articles and
-    stories templates read (`a.title`, `a['title']`, `map(attribute='title')`)."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        reads = _READS[0]
-        if reads is not None and type(obj) in _KINDS:
-            reads.add(f"{_KINDS[type(obj)]}.{attribute}")
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        reads = _READS[0]
-        if reads is not None and type(obj) in _KINDS:
-            reads.add(f"{_KINDS[type(obj)]}.{argument}")
-        return super().getitem(obj, argument)
-
-
 @contextlib.contextmanager
-def reading() -> Iterator[set[str]]:
+def reading(env: jinja2.Environment) -> Iterator[set[str]]:
     """Note the fields of articles and stories read until the block ends, as "Kind.field":
-    by templates, and by the helpers they call (which call note_read)."""
+    by templates (`a.title`, `a['title']`, `map(attribute='title')` all go through the
+    environment's getattr and getitem, replaced for the while) and by the helpers they
+    call (which call note_read). Other pages render with Jinja's own, at no cost."""
     reads: set[str] = set()
+    plain_getattr, plain_getitem = env.getattr, env.getitem
+
+    def getattr_(obj: Any, attribute: str) -> Any:
+        kind = _KINDS.get(type(obj))
+        if kind is not None:
+            reads.add(f"{kind}.{attribute}")
+        return plain_getattr(obj, attribute)
+
+    def getitem(obj: Any, argument: Any) -> Any:
+        kind = _KINDS.get(type(obj))
+        if kind is not None:
+            reads.add(f"{kind}.{argument}")
+        return plain_getitem(obj, argument)
+
+    env.getattr, env.getitem = getattr_, getitem  # type: ignore[method-assign]
     _READS[0] = reads
     try:
         yield reads
     finally:
         _READS[0] = None
+        del env.getattr, env.getitem
 
 
 def note_read(kind: str, *fields: str) -> None:
@@ -113,10 +114,10 @@ def environment(config: Config, globals_: dict[str, Callable] | None = None,
     compiled templates are kept in the folder `compiled` when given."""
     dirs = theme_dirs(config)
     paths = [str(dirs[0])] + [str(d / "templates") for d in dirs[1:]]
-    env = _Environment(loader=jinja2.FileSystemLoader(paths), autoescape=True,
-                       undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                       trim_blocks=True, lstrip_blocks=True,
-                       bytecode_cache=SignedBytecodeCache(compiled) if compiled else None)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(paths), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True,
+                             bytecode_cache=SignedBytecodeCache(compiled) if compiled else None)
     env.filters.update(safe_url=safe_url, datefmt=datefmt, jsonld=jsonld, slug=slugify,
                        words=lambda t: len(t.split()), isodate=isodate, how_known=how_known,
                        source_ref=lambda a: source_ref(a, config))

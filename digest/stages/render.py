@@ -228,7 +228,7 @@ def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[tuple
         if allowed is None:
             out.append((render(env, page.template, ctx).encode("utf-8"), ()))
             continue
-        with reading() as reads:
+        with reading(env) as reads:
             html = render(env, page.template, ctx).encode("utf-8")
         out.append((html, _beyond(reads, allowed)))
     return out
