@@ -68,6 +68,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     fsutil.Busy after `lock_timeout` seconds.
     """
     started = time.perf_counter()
+    if not config.root.is_absolute():  # trees are found by their absolute paths
+        config = replace(config, root=Path(os.path.abspath(config.root)))
     out = Path(os.path.abspath(out or config.root / OUTPUT_DIR))  # `site` itself may be a link
     if clean_cache:
         shutil.rmtree(config.root / render.TEMPLATE_CACHE, ignore_errors=True)

@@ -429,3 +429,22 @@ def test_a_build_killed_before_saving_its_cache_leaves_no_stale_page(make_site, 
     build(config)
     clean = build(config, out=root / "clean-site", clean_cache=True)
     assert clean.written and tree(root / "site") == tree(root / "clean-site")
+
+
+def test_a_site_given_by_a_relative_path_builds_again(make_site, monkeypatch):
+    """The API takes a site folder relative to the working directory too, and finds the
+    trees a build given its absolute path (as the CLI gives) left."""
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    for word in ("", "First "):  # two builds: both trees hold a site
+        first = root / "content" / "a1.md"
+        first.write_text(first.read_text().replace("title: ", f"title: {word}", 1))
+        build(load_config(root)[0])
+    monkeypatch.chdir(root)
+    config, _ = load_config(Path("."))
+    path = root / "content" / "a2.md"
+    path.write_text(path.read_text().replace("title: ", "title: Edited ", 1))
+    assert build(config).written
+    assert "Edited" in (root / "site" / "archive" / "index.html").read_text()
+    clean = build(config, out=root / "clean-site", clean_cache=True)
+    assert clean.written and tree(root / "site") == tree(root / "clean-site")
