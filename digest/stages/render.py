@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Mapping, Sequence
 
 from digest.cache import FORMAT as CODE_FORMAT
 from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
@@ -112,7 +112,7 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
-                cache: Store | None = None, existing: Mapping[str, str | None] = {},
+                cache: Store | None = None, existing: Mapping[str, str | None] | None = None,
                 reuse: Reuse | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
     """Return the site's files; pages the served site holds made from the same inputs are
@@ -123,6 +123,7 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     `known` holds a fingerprint per story and per article id (from analyze_all and
     clean_all); those missing are made by hashing the record (export.record_fp).
     """
+    existing = existing or {}
     by_id = {a.id: a for a in articles}
     site = Site(config, rank(stories, by_id), by_id,
                 {a: s.id for s in stories for a in s.articles}, _outlets(articles))
@@ -210,7 +211,8 @@ def _environment(config: Config, base: str) -> Any:
     return _ENVIRONMENTS[key]
 
 
-def _render_pages(shared: tuple[Site, str], pages: Sequence[Page]) -> list[tuple[bytes, tuple[str, ...]]]:
+def _render_pages(shared: tuple[Site, str],
+                  pages: Sequence[Page]) -> list[tuple[bytes, tuple[str, ...]]]:
     """Render pages with one environment (runs in worker processes for large sites). Each
     page comes with the fields its template read beyond LISTING_READS (none for pages whose
     fingerprint covers all they show)."""
@@ -301,7 +303,7 @@ def _outlet_feed(config: Config, name: str, page: str, arts: Sequence[Article]) 
 
 
 def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[str, str],
-           wide: set[str] = frozenset()) -> tuple[list[Page], dict[str, tuple[str, str]]]:
+           wide: AbstractSet[str] = frozenset()) -> tuple[list[Page], dict[str, tuple[str, str]]]:
     """Return every HTML page but the articles', each with a fingerprint of everything it
     reads, and each article page's output path -> (article id, fingerprint): its Page is
     made (_article_page) only when it must be rendered. `whole_fp` and `art_fp`
@@ -319,7 +321,8 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
     listed = [a for a in site.articles.values() if a.status == "published"]
     keys = {t: _listing_key(site, art_fp, story_fp, t in wide)
             for t in ("archive.html", "outlet.html", "outlets.html")}
-    outlets = [(n, s, len(a)) if "outlets.html" not in wide else (n, s, [keys["outlets.html"](x) for x in a])
+    whole = "outlets.html" in wide  # else the outlets page shows only names and counts
+    outlets = [(n, s, [keys["outlets.html"](x) for x in a] if whole else len(a))
                for n, s, a in site.outlets]
     pages = [*home_pages(site, base, home_fp),
              *archive_pages(site, listed, base, keys["archive.html"]),
@@ -422,7 +425,8 @@ def archive_pages(site: Site, listed: Sequence[Article], base: str,
         index = [(k, sum(len(a) for _, a in groups[k])) for k in groups]  # newest first
         first = next(iter(groups))
         pages = [("archive/", first, index)] + [(f"archive/{k}/", k, index) for k in groups]
-    return [Page(path, "archive.html", {"days": groups[month], "months": index, "month": month or None},
+    return [Page(path, "archive.html",
+                 {"days": groups[month], "months": index, "month": month or None},
                  text_fingerprint(base, path, repr(index),
                                   *(x for _, arts in groups[month] for a in arts for x in key(a))))
             for path, month, index in pages]
