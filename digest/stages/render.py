@@ -319,8 +319,8 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
                                           *(by_id[a].listing_key for a in s.articles))
                    for s in site.stories}
     listed = [a for a in site.articles.values() if a.status == "published"]
-    keys = {t: _listing_key(site, art_fp, story_fp, t in wide)
-            for t in ("archive.html", "outlet.html", "outlets.html")}
+    lister = {w: _listing_key(site, art_fp, story_fp, w) for w in (False, True)}
+    keys = {t: lister[t in wide] for t in ("archive.html", "outlet.html", "outlets.html")}
     whole = "outlets.html" in wide  # else the outlets page shows only names and counts
     outlets = [(n, s, [keys["outlets.html"](x) for x in a] if whole else len(a))
                for n, s, a in site.outlets]
@@ -436,15 +436,22 @@ def _listing_key(site: Site, art_fp: Mapping[str, str], story_fp: Mapping[str, s
                  wide: bool) -> Callable[[Article], tuple[str, ...]]:
     """Return what the fingerprint of a page listing an article takes of it, as strings for
     text_fingerprint (four per article): its listing fields and its story's id, title and
-    number of sources (LISTING_READS), or, for a `wide` template, both whole."""
-    def listing(a: Article) -> tuple[str, ...]:
-        s = site.story(site.story_of[a.id])
-        return (a.listing_key, s.id, s.title, str(len(s.articles)))
+    number of sources (LISTING_READS), or, for a `wide` template, both whole. Each article
+    is listed on its archive and outlet pages: its strings are made once."""
+    made: dict[str, tuple[str, ...]] = {}
 
-    def whole(a: Article) -> tuple[str, ...]:
-        sid = site.story_of[a.id]
-        return (art_fp[a.id], sid, story_fp[sid], "")
-    return whole if wide else listing
+    def key(a: Article) -> tuple[str, ...]:
+        got = made.get(a.id)
+        if got is None:
+            sid = site.story_of[a.id]
+            if wide:
+                got = (art_fp[a.id], sid, story_fp[sid], "")
+            else:
+                s = site.story(sid)
+                got = (a.listing_key, s.id, s.title, str(len(s.articles)))
+            made[a.id] = got
+        return got
+    return key
 
 
 def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article, ...]]]:
