@@ -78,21 +78,16 @@ def reading(env: jinja2.Environment) -> Iterator[set[str]]:
     environment's getattr and getitem, replaced for the while) and by the helpers they
     call (which call note_read). Other pages render with Jinja's own, at no cost."""
     reads: set[str] = set()
-    plain_getattr, plain_getitem = env.getattr, env.getitem
 
-    def getattr_(obj: Any, attribute: str) -> Any:
-        kind = _KINDS.get(type(obj))
-        if kind is not None:
-            reads.add(f"{kind}.{attribute}")
-        return plain_getattr(obj, attribute)
+    def noting(look: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        def noted(obj: Any, name: Any) -> Any:
+            kind = _KINDS.get(type(obj))
+            if kind is not None:
+                reads.add(f"{kind}.{name}")
+            return look(obj, name)
+        return noted
 
-    def getitem(obj: Any, argument: Any) -> Any:
-        kind = _KINDS.get(type(obj))
-        if kind is not None:
-            reads.add(f"{kind}.{argument}")
-        return plain_getitem(obj, argument)
-
-    env.getattr, env.getitem = getattr_, getitem  # type: ignore[method-assign]
+    env.getattr, env.getitem = noting(env.getattr), noting(env.getitem)  # type: ignore[method-assign]
     _READS[0] = reads
     try:
         yield reads
