@@ -87,7 +87,8 @@ def reading(env: jinja2.Environment) -> Iterator[set[str]]:
             return look(obj, name)
         return noted
 
-    env.getattr, env.getitem = noting(env.getattr), noting(env.getitem)  # type: ignore[method-assign]
+    env.getattr = noting(env.getattr)  # type: ignore[method-assign]
+    env.getitem = noting(env.getitem)  # type: ignore[method-assign]
     _READS[0] = reads
     try:
         yield reads
