@@ -80,6 +80,18 @@ def inodes(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
 
 
+def three_stories(make_site) -> Path:
+    """Return a site folder with three articles, each in a story of its own."""
+    return make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+
+
+def assert_equals_clean_build(root: Path, config) -> None:
+    """What site/ holds after incremental builds equals a clean build's, byte for byte."""
+    clean = build(config, out=root / "clean-site", clean_cache=True)
+    assert clean.written and tree(root / "site") == tree(root / "clean-site")
+
+
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(edit, min_size=1, max_size=6), in_memory=st.booleans())
 def test_incremental_build_equals_clean_build(tmp_path_factory, steps, in_memory):
@@ -130,8 +142,7 @@ def test_a_front_matter_edit_rewrites_only_the_pages_it_affects(make_site):
 def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_site, caplog):
     """A theme's archive that shows each article's note: the first render finds out that it
     reads beyond the listing fields, and from then on a note edit renders it again."""
-    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
-                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    root = three_stories(make_site)
     default = (Path(__file__).parent.parent / "digest" / "themes" / "default" / "templates")
     archive = (default / "archive.html").read_text()
     (root / "templates").mkdir()
@@ -145,16 +156,14 @@ def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_si
     path.write_text(path.read_text().replace("outlet: Wire", "outlet: Wire\nnote: Checked twice."))
     build(config)
     assert "Checked twice." in (root / "site" / "archive" / "index.html").read_text()
-    clean = build(config, out=root / "clean-site", clean_cache=True)
-    assert clean.written and tree(root / "site") == tree(root / "clean-site")
+    assert_equals_clean_build(root, config)
 
 
 def test_a_page_found_reading_more_is_rendered_again_even_when_the_cache_is_lost(make_site):
     """The pages cache keeps which templates read beyond the listing fields; it is saved
     after the site goes up. Lost with it (a build killed then, a deleted .digest/cache),
     the page that read more must still follow a note edit."""
-    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
-                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    root = three_stories(make_site)
     (root / "templates").mkdir()
     (root / "templates" / "archive.html").write_text(
         '{% for day, arts in days %}{% for a in arts %}{{ a.title }} {{ a.note }}\n'
@@ -349,8 +358,7 @@ def test_adding_an_article_extracts_grouping_features_for_it_alone(make_site, mo
     (root / "content" / "a9.md").write_text(article(9, "Tarn", "fire", None, 5, "Wire"))
     build(config)
     assert made == ["a9"]  # the six others' features came from the cache
-    clean = build(config, out=root / "clean-site", clean_cache=True)
-    assert clean.written and tree(root / "site") == tree(root / "clean-site")
+    assert_equals_clean_build(root, config)
 
 
 def test_builds_to_two_output_folders_keep_their_own_digest_json_index(make_site, monkeypatch):
@@ -412,8 +420,7 @@ def test_a_build_killed_before_saving_its_cache_leaves_no_stale_page(make_site, 
     behind the served pages. Reverting the edits then must not keep edited pages, which the
     stale cache says were made from the reverted inputs (two killed builds: each of the two
     trees holds an edited page)."""
-    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
-                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    root = three_stories(make_site)
     config, _ = load_config(root)
     build(config)
     path = root / "content" / "a2.md"
@@ -427,15 +434,13 @@ def test_a_build_killed_before_saving_its_cache_leaves_no_stale_page(make_site, 
         assert word in (root / "site" / "articles" / "a2" / "index.html").read_text()
     path.write_text(before)
     build(config)
-    clean = build(config, out=root / "clean-site", clean_cache=True)
-    assert clean.written and tree(root / "site") == tree(root / "clean-site")
+    assert_equals_clean_build(root, config)
 
 
 def test_a_site_given_by_a_relative_path_builds_again(make_site, monkeypatch):
     """The API takes a site folder relative to the working directory too, and finds the
     trees a build given its absolute path (as the CLI gives) left."""
-    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
-                      for n in range(1, 4)}, config="title: T\nsearch: false\n")
+    root = three_stories(make_site)
     for word in ("", "First "):  # two builds: both trees hold a site
         first = root / "content" / "a1.md"
         first.write_text(first.read_text().replace("title: ", f"title: {word}", 1))
@@ -446,5 +451,4 @@ def test_a_site_given_by_a_relative_path_builds_again(make_site, monkeypatch):
     path.write_text(path.read_text().replace("title: ", "title: Edited ", 1))
     assert build(config).written
     assert "Edited" in (root / "site" / "archive" / "index.html").read_text()
-    clean = build(config, out=root / "clean-site", clean_cache=True)
-    assert clean.written and tree(root / "site") == tree(root / "clean-site")
+    assert_equals_clean_build(root, config)
