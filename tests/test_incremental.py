@@ -139,6 +139,27 @@ def test_a_front_matter_edit_rewrites_only_the_pages_it_affects(make_site):
     assert "New The" in (root / "site" / "archive" / "index.html").read_text()
 
 
+def test_an_added_article_renders_only_its_month_and_the_archive_index(make_site):
+    # over ARCHIVE_PAGE_LIMIT articles: an archive index and a page per month
+    months = ("03", "04", "05")
+    root = make_site({f"a{n:03d}.md": article(n, PLACES[n % 5], EVENTS[n % 5], None, 1 + n % 28,
+                                              "Post").replace("2024-05-", f"2024-{months[n % 3]}-")
+                      for n in range(1, 112)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    build(config)
+    build(config)  # both trees hold the site: pages kept are linked, not written
+    before = inodes(root / "site")
+    (root / "content" / "a200.md").write_text(
+        article(200, "Velden", "flood", None, 9, "Wire").replace("2024-05-", "2024-04-"))
+    build(config)
+    after = inodes(root / "site")
+    archive = sorted(p for p in after if p.startswith("archive/") and after[p] != before.get(p))
+    assert archive == ["archive/2024-04/index.html", "archive/index.html"]
+    assert "(38)" in (root / "site/archive/index.html").read_text()  # 37 before
+    assert "(3" not in (root / "site/archive/2024-03/index.html").read_text().split("<h2")[0]
+    assert_equals_clean_build(root, config)
+
+
 def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_site, caplog):
     """A theme's archive that shows each article's note: the first render finds out that it
     reads beyond the listing fields, and from then on a note edit renders it again."""

@@ -422,9 +422,12 @@ def archive_pages(site: Site, listed: Sequence[Article], base: str,
         groups = defaultdict(list)
         for day, arts in days:
             groups[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
-        index = [(k, sum(len(a) for _, a in groups[k])) for k in groups]  # newest first
+        # newest first; only the index counts each month's articles: with counts on every
+        # month page, one added article would render them all again (13 at 10,000 articles)
+        index = [(k, sum(len(a) for _, a in groups[k])) for k in groups]
+        names = [(k, None) for k in groups]
         first = next(iter(groups))
-        pages = [("archive/", first, index)] + [(f"archive/{k}/", k, index) for k in groups]
+        pages = [("archive/", first, index)] + [(f"archive/{k}/", k, names) for k in groups]
     return [Page(path, "archive.html",
                  {"days": groups[month], "months": index, "month": month or None},
                  text_fingerprint(base, path, repr(index),
