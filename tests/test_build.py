@@ -173,3 +173,21 @@ def test_articles_without_story_keys_are_grouped_automatically(make_site):
     build(config)
     data = json.loads((root / "site/digest.json").read_text())
     assert sorted(s["articles"] for s in data["stories"]) == [["a", "b"], ["c"]]
+
+
+@pytest.mark.parametrize("pages", [[], ["index.html"], ["stories/a&b/", "articles/<x>/",
+                                                        "outlets/café/", "page/2/", "a\"q'/"]])
+def test_sitemap_is_what_elementtree_writes(tmp_path, pages):
+    """sitemap.xml is joined as text; it must stay the document ElementTree would write."""
+    from xml.etree import ElementTree as ET
+    from digest.stages import feeds
+    (tmp_path / "config.yaml").write_text("title: T\nbase_url: https://ex.org/n/\n")
+    config, _ = load_config(tmp_path)
+    ET.register_namespace("", feeds.SITEMAP_NS)
+    root = ET.Element(f"{{{feeds.SITEMAP_NS}}}urlset")
+    for page in sorted(pages):
+        url = ET.SubElement(root, f"{{{feeds.SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{feeds.SITEMAP_NS}}}loc").text = feeds.absolute(config, page)
+    ET.indent(root)
+    expected = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    assert feeds.sitemap(config, pages) == expected

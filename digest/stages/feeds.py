@@ -6,6 +6,7 @@ import heapq
 import json
 import uuid
 from datetime import date, datetime, time, timezone
+from html import escape
 from typing import Mapping, Sequence
 from xml.etree import ElementTree as ET
 
@@ -114,15 +115,17 @@ def json_feed(config: Config, title: str, page: str, entries: list[dict]) -> byt
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
 def sitemap(config: Config, pages: Sequence[str]) -> bytes:
-    """Return sitemap.xml listing every HTML page."""
-    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
-    ET.register_namespace("", ns)
-    root = ET.Element(f"{{{ns}}}urlset")
-    for page in sorted(pages):
-        ET.SubElement(ET.SubElement(root, f"{{{ns}}}url"), f"{{{ns}}}loc").text = absolute(config, page)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    """Return sitemap.xml listing every HTML page: joined as text, in the layout
+    ElementTree's indent gives (a test holds the two equal). ElementTree took 0.08 s for
+    the 12,000 pages of a 10,000-article digest, made again whenever a page comes or goes."""
+    urls = "".join(f"  <url>\n    <loc>{escape(absolute(config, page), quote=False)}</loc>\n"
+                   "  </url>\n" for page in sorted(pages))
+    head = f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\""
+    return (f"{head}>\n{urls}</urlset>\n" if urls else f"{head} />\n").encode("utf-8")
 
 
 def robots(config: Config) -> bytes:
