@@ -185,16 +185,21 @@ def _pairs_reference(rows: list[dict[int, float]], days: list[int | None]) -> li
     return out
 
 
-@pytest.mark.parametrize("keys,cells", [(24, 1 << 21), (3, 1 << 21), (2, 7), (5, 1)])
-def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys, cells):
+@pytest.mark.parametrize("keys,cells,threads", [(24, 1 << 21, 1), (3, 1 << 21, 2), (2, 7, 3),
+                                               (5, 1, 2)])
+def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys, cells, threads):
     """Random sparse rows with tied weights, terms held by one article, by many (over the
     50 limit) and by none; dated and undated articles; the vectorised key choice, window
-    join and batched dot products (small batches when `cells` is small) must give the
-    plain form's pairs, and its similarities up to summation order."""
+    join and batched dot products (small batches when `cells` is small, shared among
+    `threads` when there are pairs enough) must give the plain form's pairs, and its
+    similarities up to summation order."""
     import numpy as np
     from digest.analyze import group as g
     monkeypatch.setattr(g, "KEYS", keys)
     monkeypatch.setattr(g, "DENSE_CELLS", cells)
+    monkeypatch.setattr(g, "DOT_CELLS", cells)
+    monkeypatch.setattr(g, "THREAD_PAIRS", 20)
+    monkeypatch.setattr(g, "workers", lambda: threads)
     rnd = random.Random(keys * 1000 + cells)
     for case in range(60):
         n = rnd.choice([1, 2, 5, 20, 90])
@@ -216,6 +221,30 @@ def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys
         want = _pairs_reference(rows, days)
         assert [p[:2] for p in got] == [p[:2] for p in want], (case, rows, days)
         assert all(math.isclose(a[2], b[2], rel_tol=1e-12) for a, b in zip(got, want))
+
+
+def test_dot_products_are_the_same_bits_on_any_number_of_threads(monkeypatch):
+    """Grouping must not depend on the machine: each pair's sum runs in one order however
+    the batches are shared out."""
+    import numpy as np
+    from digest.analyze import group as g
+    rnd = np.random.default_rng(7)
+    lengths = rnd.integers(0, 30, 400)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    ids = np.concatenate([np.sort(rnd.choice(500, k, replace=False)) for k in lengths])
+    matrix = g.Matrix(indptr, ids.astype(np.int64), rnd.random(len(ids)))
+    first, second = np.triu_indices(400, 1)
+    monkeypatch.setattr(g, "DOT_CELLS", 5000)  # batches of 10 rows
+    monkeypatch.setattr(g, "THREAD_PAIRS", 1000)
+    got = {}
+    for threads in (1, 2, 3, 8):
+        monkeypatch.setattr(g, "workers", lambda: threads)
+        got[threads] = g._dots(matrix, first, second)
+    assert all(np.array_equal(got[1], v) for v in got.values())
+    row = [dict(zip(ids[indptr[r]:indptr[r + 1]].tolist(), matrix.vals[indptr[r]:indptr[r + 1]]))
+           for r in range(400)]
+    plain = [sum(v * row[i].get(t, 0.0) for t, v in row[j].items()) for i, j in zip(first, second)]
+    assert np.allclose(got[1], plain, rtol=1e-12, atol=0)
 
 
 def test_vectorise_counts_repeated_tokens():
