@@ -67,3 +67,27 @@ def test_an_edit_makes_only_its_story_s_shard_again_and_equals_a_clean_build(mak
     clean = build(config, out=root / "clean-site", clean_cache=True)
     assert clean.written and made[2] == listed
     assert tree(root / "clean-site" / "pagefind") == tree(site / "pagefind")
+
+
+def test_the_index_holds_what_was_reported_not_what_cleaning_removed(make_site):
+    """Search finds the sources' words: not the boilerplate that cleaning took out, not the
+    provenance cards' hashes and URLs, not the story's comparison of wordings and figures,
+    whose every value its source pages hold."""
+    removed = ("import:\n  removed:\n  - line: Donate to zzdonation today\n"
+               "    reason: donation appeal\n")
+    pages = {f"a{n}.md": article(n, "Velden", "flood", "s", 3, outlet).replace(
+        "story: s\n", "story: s\nurl: https://zzoutlet.example/" + str(n) + "\n" + removed)
+        for n, outlet in ((1, "Wire"), (2, "Post"))}
+    pages["a1.md"] = pages["a1.md"].replace("Reporters", "A zebracorn was seen. Reporters")
+    root = make_site(pages, config="title: T\n")
+    config, _ = load_config(root)
+    assert build(config).written
+    site = root / "site"
+    story = (site / "stories/s/index.html").read_text()
+    assert "zzdonation" in story and "zzoutlet" in story and "Figures that disagree" in story
+    assert "zzdonation" in (site / "articles/a1/index.html").read_text()
+    words = b"".join(shard_words(site, name) for name in
+                     json.loads((site / "pagefind" / "shards.json").read_text())["shards"])
+    assert b"zebracorn" in words and b"Velden" in words
+    assert b"zzdonation" not in words and b"zzoutlet" not in words
+    assert b"Figures that disagree" not in words
