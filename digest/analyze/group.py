@@ -184,9 +184,12 @@ class Links(NamedTuple):
 
 
 DENSE_CELLS = 1 << 21  # _key_terms sorts this many weights (16 MB) at a time at most
-# _dots scatters this many weights (2 MB) at a time at most: at 10,000 articles 16 MB took
-# 0.30 s and 2 MB 0.23 s, the block staying in the processor's cache while pairs gather
+# _dots scatters DOT_CELLS weights (2 MB) at a time, or DOT_ROWS rows if more: at 10,000
+# articles (a vocabulary of 23,000 terms) 16 MB took 0.30 s and 2 MB 0.23 s, the block
+# staying in the processor's cache while pairs gather; at 50,000 (77,000 terms) 2 MB is
+# 3 rows, and the calls for each batch took 1.56 s in all, 32 rows 0.51 s
 DOT_CELLS = 1 << 18
+DOT_ROWS = 32
 THREAD_PAIRS = 50_000  # _dots starts a thread for every this many pairs, up to the cores
 
 
@@ -204,18 +207,19 @@ def _dots(matrix: Matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
     A batch of first rows is scattered into a dense block, and every pair of the batch
     gathers its second row's weights from it at once: one batch of numpy calls per
-    DOT_CELLS / vocabulary rows, where one per row took half of a 10,000-article grouping's
-    similarities. Each pair sums its products in its second row's term order, whichever
-    batch or thread it falls in. With many pairs the batches are shared among threads (on
-    all cores): numpy lets go of the interpreter while it gathers and sums, and the 336,000
-    pairs of the 10,000-article bench took 0.17 s on two threads against 0.26 s on one.
+    DOT_CELLS / vocabulary rows (DOT_ROWS at least), where one per row took half of a
+    10,000-article grouping's similarities. Each pair sums its products in its second
+    row's term order, whichever batch or thread it falls in. With many pairs the batches
+    are shared among threads (on all cores): numpy lets go of the interpreter while it
+    gathers and sums, and the 336,000 pairs of the 10,000-article bench took 0.17 s on two
+    threads against 0.26 s on one.
     """
     out = np.zeros(len(first))
     n = len(matrix.indptr) - 1
     if not len(first):
         return out
     width = int(matrix.ids.max()) + 1
-    step = max(1, DOT_CELLS // width)
+    step = max(DOT_ROWS, DOT_CELLS // width)
     starts = list(range(0, n, step))
     bounds = np.searchsorted(first, [*starts, n])
     threads = min(workers(), 1 + len(first) // THREAD_PAIRS)
@@ -229,8 +233,8 @@ def _dots(matrix: Matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         for b in range(*batches):
             p0, p1 = int(bounds[b]), int(bounds[b + 1])
             if p0 < p1:
-                _dot_batch(matrix, first[p0:p1], second[p0:p1], starts[b], min(n, starts[b] + step),
-                           dense, out[p0:p1])
+                _dot_batch(matrix, first[p0:p1], second[p0:p1], starts[b],
+                           min(n, starts[b] + step), dense, out[p0:p1])
     if len(runs) < 2:
         for r in runs:
             run(r)

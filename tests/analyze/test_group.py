@@ -198,6 +198,7 @@ def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys
     monkeypatch.setattr(g, "KEYS", keys)
     monkeypatch.setattr(g, "DENSE_CELLS", cells)
     monkeypatch.setattr(g, "DOT_CELLS", cells)
+    monkeypatch.setattr(g, "DOT_ROWS", 1)
     monkeypatch.setattr(g, "THREAD_PAIRS", 20)
     monkeypatch.setattr(g, "workers", lambda: threads)
     rnd = random.Random(keys * 1000 + cells)
@@ -235,6 +236,7 @@ def test_dot_products_are_the_same_bits_on_any_number_of_threads(monkeypatch):
     matrix = g.Matrix(indptr, ids.astype(np.int64), rnd.random(len(ids)))
     first, second = np.triu_indices(400, 1)
     monkeypatch.setattr(g, "DOT_CELLS", 5000)  # batches of 10 rows
+    monkeypatch.setattr(g, "DOT_ROWS", 1)
     monkeypatch.setattr(g, "THREAD_PAIRS", 1000)
     got = {}
     for threads in (1, 2, 3, 8):
@@ -268,3 +270,4 @@ def test_an_empty_token_never_shifts_the_next_documents_tokens():
     got = g.vectorise(odd)
     assert got.indptr.tolist() == [0, 0, 2, 3]  # the first row is empty, the others as before
     assert got.ids.tolist() == [0, 1, 0]  # y z | y  (no x in the vocabulary now)
+
