@@ -391,14 +391,56 @@ def with_shared_neighbours(links: Links, n: int) -> Links:
 
 
 def average_link(edges: Edges, n: int, threshold: float) -> list[list[int]]:
-    """Return average-link clusters of n items; missing pairs count as similarity 0."""
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    links: dict[int, dict[int, float]] = {i: {} for i in range(n)}
+    """Return average-link clusters of n items; missing pairs count as similarity 0.
+
+    Two clusters merge only when some link between them reaches `threshold` (an average
+    is never above its largest term), so each part of the graph that such links connect
+    is clustered alone, with its own heap: the same merges in the same order (within a
+    part, merges get their new ids in the order they would in one heap, and ties go by
+    id) as one heap over all, which at 50,000 articles spent half of its 1.3 s popping
+    from a heap of 120,000 links.
+    """
+    parts: dict[int, Edges] = {}
+    part = _parts(edges, n, threshold)
     for (i, j), s in edges.items():
-        links[i][j] = links[j][i] = s
+        if part[i] == part[j]:  # links across parts are all weak: they never count
+            parts.setdefault(part[i], {})[i, j] = s
+    clusters: list[list[int]] = []
+    fresh = n
+    for _, linked in sorted(parts.items()):
+        fresh = _average_link_part(linked, threshold, fresh, clusters)
+    alone = set(range(n)).difference(*(m for m in clusters))
+    return sorted([sorted(m) for m in clusters] + [[i] for i in alone])
+
+
+def _parts(edges: Edges, n: int, threshold: float) -> list[int]:
+    """Return, for each item, the least item it is connected to by links of at least
+    `threshold` (itself when it has none)."""
+    root = list(range(n))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = x = root[root[x]]
+        return x
+    for (i, j), s in edges.items():
+        if s >= threshold:
+            a, b = find(i), find(j)
+            if a != b:
+                root[max(a, b)] = min(a, b)
+    return [find(x) for x in range(n)]
+
+
+def _average_link_part(edges: Edges, threshold: float, fresh: int,
+                       clusters: list[list[int]]) -> int:
+    """Cluster the items of one part (those `edges` link), giving merged clusters ids from
+    `fresh` on; add its clusters to `clusters` and return the next free id."""
+    links: dict[int, dict[int, float]] = {}
+    for (i, j), s in edges.items():
+        links.setdefault(i, {})[j] = s
+        links.setdefault(j, {})[i] = s
+    members: dict[int, list[int]] = {i: [i] for i in links}
     heap = [(-s, i, j) for (i, j), s in edges.items() if s >= threshold]
     heapq.heapify(heap)
-    fresh = n
     while heap:
         _, a, b = heapq.heappop(heap)
         if a not in members or b not in members:
@@ -410,7 +452,8 @@ def average_link(edges: Edges, n: int, threshold: float) -> list[list[int]]:
             avg = total / (size * len(members[d]))
             if avg >= threshold:
                 heapq.heappush(heap, (-avg, min(c, d), max(c, d)))
-    return sorted(sorted(m) for m in members.values())
+    clusters.extend(members.values())
+    return fresh
 
 
 def _merge(members: dict[int, list[int]], links: dict[int, dict[int, float]],

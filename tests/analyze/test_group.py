@@ -271,3 +271,39 @@ def test_an_empty_token_never_shifts_the_next_documents_tokens():
     assert got.indptr.tolist() == [0, 0, 2, 3]  # the first row is empty, the others as before
     assert got.ids.tolist() == [0, 1, 0]  # y z | y  (no x in the vocabulary now)
 
+
+def _average_link_one_heap(edges, n, threshold):
+    """average_link as one heap over every link: the plain form each part's heap must match."""
+    import heapq
+    from digest.analyze import group as g
+    members = {i: [i] for i in range(n)}
+    links = {i: {} for i in range(n)}
+    for (i, j), s in edges.items():
+        links[i][j] = links[j][i] = s
+    heap = [(-s, i, j) for (i, j), s in edges.items() if s >= threshold]
+    heapq.heapify(heap)
+    fresh = n
+    while heap:
+        _, a, b = heapq.heappop(heap)
+        if a not in members or b not in members:
+            continue
+        c, fresh = fresh, fresh + 1
+        g._merge(members, links, a, b, c)
+        for d, total in sorted(links[c].items()):
+            avg = total / (len(members[c]) * len(members[d]))
+            if avg >= threshold:
+                heapq.heappush(heap, (-avg, min(c, d), max(c, d)))
+    return sorted(sorted(m) for m in members.values())
+
+
+def test_average_link_by_parts_merges_as_one_heap_would():
+    """Random graphs with tied similarities, weak links across parts and within them."""
+    from digest.analyze import group as g
+    rnd = random.Random(11)
+    for case in range(400):
+        n = rnd.choice([1, 2, 3, 6, 15, 40])
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        chosen = rnd.sample(pairs, min(len(pairs), rnd.randint(0, 3 * n)))
+        edges = {p: rnd.choice([0.05, 0.1, 0.19, 0.2, 0.2, 0.3, 0.5, 0.9]) for p in sorted(chosen)}
+        want = _average_link_one_heap(edges, n, 0.2)
+        assert g.average_link(edges, n, 0.2) == want, (case, edges)
