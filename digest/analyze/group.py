@@ -397,8 +397,8 @@ def average_link(edges: Edges, n: int, threshold: float) -> list[list[int]]:
     is never above its largest term), so each part of the graph that such links connect
     is clustered alone, with its own heap: the same merges in the same order (within a
     part, merges get their new ids in the order they would in one heap, and ties go by
-    id) as one heap over all, which at 50,000 articles spent half of its 1.3 s popping
-    from a heap of 120,000 links.
+    id) as one heap over all, which at 50,000 articles spent a third of its 1.3 s popping
+    from a heap of 120,000 links (0.66 s of 1.8 s under cProfile).
     """
     parts: dict[int, Edges] = {}
     part = _parts(edges, n, threshold)
