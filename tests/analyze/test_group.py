@@ -273,27 +273,13 @@ def test_an_empty_token_never_shifts_the_next_documents_tokens():
 
 
 def _average_link_one_heap(edges, n, threshold):
-    """average_link as one heap over every link: the plain form each part's heap must match."""
-    import heapq
+    """average_link as one heap over every link (one part holding all): the plain form the
+    heaps of the parts must match."""
     from digest.analyze import group as g
-    members = {i: [i] for i in range(n)}
-    links = {i: {} for i in range(n)}
-    for (i, j), s in edges.items():
-        links[i][j] = links[j][i] = s
-    heap = [(-s, i, j) for (i, j), s in edges.items() if s >= threshold]
-    heapq.heapify(heap)
-    fresh = n
-    while heap:
-        _, a, b = heapq.heappop(heap)
-        if a not in members or b not in members:
-            continue
-        c, fresh = fresh, fresh + 1
-        g._merge(members, links, a, b, c)
-        for d, total in sorted(links[c].items()):
-            avg = total / (len(members[c]) * len(members[d]))
-            if avg >= threshold:
-                heapq.heappush(heap, (-avg, min(c, d), max(c, d)))
-    return sorted(sorted(m) for m in members.values())
+    clusters = []
+    g._average_link_part(edges, threshold, n, clusters)
+    linked = {i for m in clusters for i in m}
+    return sorted([sorted(m) for m in clusters] + [[i] for i in range(n) if i not in linked])
 
 
 def test_average_link_by_parts_merges_as_one_heap_would():
