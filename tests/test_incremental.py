@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from digest.config import load_config
 from digest.pipeline import build
+from digest.stages import render
 
 PLACES = ["Velden", "Harrow", "Osterby", "Kalmar", "Tarn"]
 EVENTS = ["flood", "fire", "election", "strike", "festival"]
@@ -94,8 +95,11 @@ def assert_equals_clean_build(root: Path, config) -> None:
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(edit, min_size=1, max_size=6), in_memory=st.booleans())
-def test_incremental_build_equals_clean_build(tmp_path_factory, steps, in_memory):
-    """Disk cache (`digest build`) or the cache kept in memory (`digest serve`)."""
+def test_incremental_build_equals_clean_build(tmp_path_factory, monkeypatch, steps, in_memory):
+    """Disk cache (`digest build`) or the cache kept in memory (`digest serve`). Listings
+    split by month over 3 articles, and by day over 4 in a month: edits cross both limits."""
+    monkeypatch.setattr(render, "LIST_LIMIT", 3)
+    monkeypatch.setattr(render, "MONTH_LIMIT", 4)
     warm = {} if in_memory else None
     root = tmp_path_factory.mktemp("site")
     (root / "content").mkdir()
@@ -140,7 +144,7 @@ def test_a_front_matter_edit_rewrites_only_the_pages_it_affects(make_site):
 
 
 def test_an_added_article_renders_only_its_month_and_the_archive_index(make_site):
-    # over ARCHIVE_PAGE_LIMIT articles: an archive index and a page per month
+    # over LIST_LIMIT articles: an archive index and a page per month
     months = ("03", "04", "05")
     root = make_site({f"a{n:03d}.md": article(n, PLACES[n % 5], EVENTS[n % 5], None, 1 + n % 28,
                                               "Post").replace("2024-05-", f"2024-{months[n % 3]}-")
@@ -165,10 +169,10 @@ def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_si
     reads beyond the listing fields, and from then on a note edit renders it again."""
     root = three_stories(make_site)
     default = (Path(__file__).parent.parent / "digest" / "themes" / "default" / "templates")
-    archive = (default / "archive.html").read_text()
+    listing = (default / "_listing.html").read_text()  # the list items of archive.html
     (root / "templates").mkdir()
-    (root / "templates" / "archive.html").write_text(
-        archive.replace("{{ a.title }}</a>", "{{ a.title }}</a> {{ a.note }}"))
+    (root / "templates" / "_listing.html").write_text(
+        listing.replace("{{ a.title }}</a>", "{{ a.title }}</a> {{ a.note }}"))
     config, _ = load_config(root)
     with caplog.at_level("INFO", logger="digest.stages.render"):
         build(config)

@@ -21,7 +21,8 @@ from digest.theme import environment, note_read, reading, render, static_files, 
 
 log = logging.getLogger(__name__)
 
-ARCHIVE_PAGE_LIMIT = 100  # articles on one archive page before it is split by month
+LIST_LIMIT = 100  # articles on one archive or outlet page before it is split by month
+MONTH_LIMIT = 500  # articles on one month's page before it is split by day
 
 # What the fingerprint of a page that lists articles covers, by template: which fields of
 # the articles it lists (Article.listing_key; `text` through its hash) and of their stories
@@ -325,17 +326,16 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
     outlets = [(n, s, [keys["outlets.html"](x) for x in a] if whole else len(a))
                for n, s, a in site.outlets]
     pages = [*home_pages(site, base, home_fp),
-             *archive_pages(site, listed, base, keys["archive.html"]),
+             *listing_pages("archive/", "archive.html", {}, listed, base, keys["archive.html"]),
              Page("outlets/", "outlets.html", {}, fingerprint(base, outlets)),
              Page("search/", "search.html", {}, base), Page("404.html", "404.html", {}, base)]
     for s in site.stories:
         pages.append(Page(f"stories/{s.id}/", "story.html",
                           {"story": s, "members": site.members(s)}, story_fp[s.id]))
     for name, slug, arts in site.outlets:
-        pages.append(Page(f"outlets/{slug}/", "outlet.html",
-                          {"outlet": name, "info": site.config.outlet(name), "outlet_articles": arts},
-                          text_fingerprint(base, name, *(x for a in arts
-                                                         for x in keys["outlet.html"](a)))))
+        pages += listing_pages(f"outlets/{slug}/", "outlet.html",
+                               {"outlet": name, "info": site.config.outlet(name)}, arts,
+                               fingerprint(base, name), keys["outlet.html"], "outlet_articles")
     story_of = site.story_of
     return pages, {f"articles/{aid}/index.html": (aid, story_fp[story_of[aid]])
                    for aid in site.articles}
@@ -411,28 +411,62 @@ def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Arti
             for d in keys]
 
 
-def archive_pages(site: Site, listed: Sequence[Article], base: str,
-                  key: Callable[[Article], tuple[str, ...]]) -> list[Page]:
-    """Return the archive: one page, or when long an index of months plus a page per month."""
+def listing_pages(prefix: str, template: str, context: Mapping[str, Any],
+                  listed: Sequence[Article], deps: str,
+                  key: Callable[[Article], tuple[str, ...]], flat: str | None = None) -> list[Page]:
+    """Return the pages of a dated listing at `prefix` ("archive/", "outlets/<slug>/"),
+    newest first: one page; or, over LIST_LIMIT articles, a page per month (per day too,
+    in a month of over MONTH_LIMIT) and the `prefix` page, which shows the newest month.
+    Only the pages that list months or days count their articles (the `prefix` page and a
+    split month's page): so one added article renders its day, its month and the `prefix`
+    page again, not every page (13 month pages at 10,000 articles). With `flat`, each page
+    also holds its articles in one list under that name (`outlet_articles`, as before)."""
     days = archive_days(listed)
-    if len(listed) <= ARCHIVE_PAGE_LIMIT:
-        groups = {"": days}
-        pages = [("archive/", "", [])]
-    else:
-        groups = defaultdict(list)
-        for day, arts in days:
-            groups[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
-        # newest first; only the index counts each month's articles: with counts on every
-        # month page, one added article would render them all again (13 at 10,000 articles)
-        index = [(k, sum(len(a) for _, a in groups[k])) for k in groups]
-        names = [(k, None) for k in groups]
-        first = next(iter(groups))
-        pages = [("archive/", first, index)] + [(f"archive/{k}/", k, names) for k in groups]
-    return [Page(path, "archive.html",
-                 {"days": groups[month], "months": index, "month": month or None},
-                 text_fingerprint(base, path, repr(index),
-                                  *(x for _, arts in groups[month] for a in arts for x in key(a))))
-            for path, month, index in pages]
+    views = [(prefix, _view(days, [], None))] if len(listed) <= LIST_LIMIT else _months(prefix, days)
+    if flat:
+        for _, view in views:
+            view[flat] = [a for _, arts in view["days"] for a in arts]
+    return [Page(path, template, {**context, **view, "listing": prefix},
+                 text_fingerprint(deps, path, repr([view[k] for k in _NAV]),
+                                  *(x for _, arts in view["days"] for a in arts for x in key(a))))
+            for path, view in views]
+
+
+def _months(prefix: str, days: list[tuple[date | None, list[Article]]]
+            ) -> list[tuple[str, dict[str, Any]]]:
+    """Return the (path, context) of each page of a listing split by month: the `prefix`
+    page, then each month's, and each day's of a month over MONTH_LIMIT articles (whose
+    own page lists its days, with their counts)."""
+    months: dict[str, list[tuple[date | None, list[Article]]]] = defaultdict(list)
+    for day, arts in days:
+        months[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
+    counts = [(k, sum(len(arts) for _, arts in v)) for k, v in months.items()]
+    names = [(k, None) for k in months]
+    views: list[tuple[str, dict[str, Any]]] = []
+    for (month, groups), (_, count) in zip(months.items(), counts):
+        split = month != "undated" and count > MONTH_LIMIT
+        shown = [] if split else groups  # a split month's page lists its days instead
+        listed_days = [(day, len(arts)) for day, arts in groups] if split else []
+        if not views:  # the newest month, or its days and the newest day's articles
+            views.append((prefix, _view(groups[:1] if split else groups, counts, month,
+                                        listed_days)))
+        views.append((f"{prefix}{month}/", _view(shown, names, month, listed_days)))
+        if split:
+            day_names = [(day, None) for day, _ in groups]
+            views += [(f"{prefix}{month}/{day.day:02d}/",
+                       _view([(day, arts)], names, month, day_names, day)) for day, arts in groups]
+    return views
+
+
+_NAV = ("months", "month", "month_days", "day")  # what a listing page shows besides articles
+
+
+def _view(days: list[tuple[date | None, list[Article]]], months: list[tuple[str, int | None]],
+          month: str | None, month_days: list[tuple[date, int | None]] | None = None,
+          day: date | None = None) -> dict[str, Any]:
+    """Return the context of one listing page (documented in docs/templates.md)."""
+    return {"days": days, "months": months, "month": month, "month_days": month_days or [],
+            "day": day}
 
 
 def _listing_key(site: Site, art_fp: Mapping[str, str], story_fp: Mapping[str, str],

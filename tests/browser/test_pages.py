@@ -10,6 +10,7 @@ import pytest
 
 from digest.config import load_config
 from digest.pipeline import build
+from digest.stages import render
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -93,21 +94,52 @@ def test_readable_without_javascript_and_from_disk(demo, browser):
 
 def test_axe_finds_no_serious_or_critical_violations(demo, browser, served):
     site, data = demo
-    base = served(site)
-    context = browser.new_context(bypass_csp=True)  # to inject axe; the pages keep their CSP
-    page = context.new_page()
-    results = {}
-    for kind, path in page_types(data).items():
-        page.goto(base + path)
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
-                              ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
-        results[kind] = found
-    context.close()
+    results = axe(browser, served(site), page_types(data))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "axe.json").write_text(json.dumps(results, indent=1, sort_keys=True))
     bad = {k: [v for v in found if v["impact"] in ("serious", "critical")] for k, found in results.items()}
     assert not any(bad.values()), bad
+
+
+def axe(browser, base: str, pages: dict[str, str]) -> dict[str, list[dict]]:
+    """Return the axe-core violations of each page (name -> path under `base`)."""
+    context = browser.new_context(bypass_csp=True)  # to inject axe; the pages keep their CSP
+    page = context.new_page()
+    results = {}
+    for kind, path in pages.items():
+        page.goto(base + path)
+        page.add_script_tag(path=str(AXE))
+        results[kind] = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+            ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
+    context.close()
+    return results
+
+
+def test_split_archive_and_outlet_pages_pass_axe_and_fit_a_phone(make_site, monkeypatch,
+                                                                 browser, served):
+    from test_listings import three_months
+    monkeypatch.setattr(render, "LIST_LIMIT", 6)
+    monkeypatch.setattr(render, "MONTH_LIMIT", 8)
+    root = three_months(make_site)
+    config, _ = load_config(root)
+    build(config)
+    base = served(root / "site")
+    pages = {"index": "archive/", "split month": "archive/2024-05/", "day": "archive/2024-05/03/",
+             "month": "archive/2024-04/", "outlet": "outlets/post/", "outlet month": "outlets/post/2024-04/"}
+    found = axe(browser, base, pages)
+    assert not any(v["impact"] in ("serious", "critical") for f in found.values() for v in f), found
+    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 900})
+    page = context.new_page()
+    for path in pages.values():
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"], path
+    page.goto(base + "archive/2024-05/")  # a day link leads to that day's articles
+    page.get_by_role("link", name="3", exact=True).click()
+    page.wait_for_url("**/archive/2024-05/03/index.html")
+    assert page.locator("section.day li").count() == 4
+    context.close()
+    assert_valid_html(root / "site")
 
 
 @pytest.mark.parametrize("width_name", sorted(WIDTHS))
@@ -146,6 +178,11 @@ def test_story_json_ld_names_its_sources(demo, page, served):
 
 def test_every_page_is_valid_html(demo):
     site, _ = demo
+    assert_valid_html(site)
+
+
+def assert_valid_html(site: Path) -> None:
+    """Check every HTML page under `site` with the Nu HTML Checker."""
     vnu = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
     done = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--skip-non-html",
                            "--format", "text", str(site)], capture_output=True, text=True,
