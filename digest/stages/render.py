@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import AbstractSet, Any, Callable, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from digest.cache import FORMAT as CODE_FORMAT
 from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
@@ -319,22 +319,23 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
         home_fp = {s.id: text_fingerprint(base, whole_fp[s.id],
                                           *(by_id[a].listing_key for a in s.articles))
                    for s in site.stories}
-    listed = [a for a in site.articles.values() if a.status == "published"]
+    days = by_day(a for a in site.articles.values() if a.status == "published")
     lister = {w: _listing_key(site, art_fp, story_fp, w) for w in (False, True)}
     keys = {t: lister[t in wide] for t in ("archive.html", "outlet.html", "outlets.html")}
     whole = "outlets.html" in wide  # else the outlets page shows only names and counts
     outlets = [(n, s, [keys["outlets.html"](x) for x in a] if whole else len(a))
                for n, s, a in site.outlets]
     pages = [*home_pages(site, base, home_fp),
-             *listing_pages("archive/", "archive.html", {}, listed, base, keys["archive.html"]),
+             *listing_pages("archive/", "archive.html", {}, days, base, keys["archive.html"]),
              Page("outlets/", "outlets.html", {}, fingerprint(base, outlets)),
              Page("search/", "search.html", {}, base), Page("404.html", "404.html", {}, base)]
     for s in site.stories:
         pages.append(Page(f"stories/{s.id}/", "story.html",
                           {"story": s, "members": site.members(s)}, story_fp[s.id]))
-    for name, slug, arts in site.outlets:
+    by_outlet = outlet_days(days)
+    for name, slug, _ in site.outlets:
         pages += listing_pages(f"outlets/{slug}/", "outlet.html",
-                               {"outlet": name, "info": site.config.outlet(name)}, arts,
+                               {"outlet": name, "info": site.config.outlet(name)}, by_outlet[name],
                                fingerprint(base, name), keys["outlet.html"], "outlet_articles")
     story_of = site.story_of
     return pages, {f"articles/{aid}/index.html": (aid, story_fp[story_of[aid]])
@@ -401,8 +402,12 @@ def date_span(members: Sequence[Article]) -> tuple[date | None, date | None]:
     return (days[0], days[-1]) if days else (None, None)
 
 
-def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Article]]]:
-    """Return (day, articles) groups, newest first; undated articles last."""
+Days = list[tuple[date | None, list[Article]]]  # (day, articles): see by_day
+
+
+def by_day(listed: Iterable[Article]) -> Days:
+    """Return (day, articles) groups, newest day first, undated last; within a day by
+    time, then id, both descending."""
     days: dict[date | None, list[Article]] = defaultdict(list)
     for a in listed:
         days[day_of(a.published)].append(a)
@@ -411,35 +416,54 @@ def archive_days(listed: Sequence[Article]) -> list[tuple[date | None, list[Arti
             for d in keys]
 
 
-def listing_pages(prefix: str, template: str, context: Mapping[str, Any],
-                  listed: Sequence[Article], deps: str,
+def outlet_days(days: Days) -> dict[str, Days]:
+    """Return outlet name -> its articles of `days`, grouped and ordered as there."""
+    out: dict[str, Days] = defaultdict(list)
+    for day, arts in days:
+        split: dict[str, list[Article]] = defaultdict(list)
+        for a in arts:
+            if a.outlet:
+                split[a.outlet].append(a)
+        for name, group in split.items():
+            out[name].append((day, group))
+    return out
+
+
+def listing_pages(prefix: str, template: str, context: Mapping[str, Any], days: Days, deps: str,
                   key: Callable[[Article], tuple[str, ...]], flat: str | None = None) -> list[Page]:
-    """Return the pages of a dated listing at `prefix` ("archive/", "outlets/<slug>/"),
-    newest first: one page; or, over LIST_LIMIT articles, a page per month (per day too,
-    in a month of over MONTH_LIMIT) and the `prefix` page, which shows the newest month.
-    Only the pages that list months or days count their articles (the `prefix` page and a
+    """Return the pages of a dated listing at `prefix` ("archive/", "outlets/<slug>/") of
+    articles grouped `by_day`: one page; or, over LIST_LIMIT articles, a page per month
+    (per day too, in a month of over MONTH_LIMIT) and the `prefix` page, which shows the
+    newest month. Only the pages that list months or days count their articles (the `prefix` page and a
     split month's page): so one added article renders its day, its month and the `prefix`
     page again, not every page (13 month pages at 10,000 articles). With `flat`, each page
     also holds its articles in one list under that name (`outlet_articles`, as before)."""
-    days = archive_days(listed)
-    views = [(prefix, _view(days, [], None))] if len(listed) <= LIST_LIMIT else _months(prefix, days)
+    short = sum(len(arts) for _, arts in days) <= LIST_LIMIT
+    views = [(prefix, _view(days, [], None))] if short else _months(prefix, days)
     if flat:
         for _, view in views:
             view[flat] = [a for _, arts in view["days"] for a in arts]
+    texts: dict[int, str] = {}  # the pages of a listing share their navigation lists
+
+    def text(nav: list) -> str:
+        got = texts.get(id(nav))
+        if got is None:
+            got = texts[id(nav)] = repr(nav)
+        return got
     return [Page(path, template, {**context, **view, "listing": prefix},
-                 text_fingerprint(deps, path, repr([view[k] for k in _NAV]),
+                 text_fingerprint(deps, path, text(view["months"]), str(view["month"]),
+                                  text(view["month_days"]), str(view["day"]),
                                   *(x for _, arts in view["days"] for a in arts for x in key(a))))
             for path, view in views]
 
 
-def _months(prefix: str, days: list[tuple[date | None, list[Article]]]
-            ) -> list[tuple[str, dict[str, Any]]]:
+def _months(prefix: str, days: Days) -> list[tuple[str, dict[str, Any]]]:
     """Return the (path, context) of each page of a listing split by month: the `prefix`
     page, then each month's, and each day's of a month over MONTH_LIMIT articles (whose
     own page lists its days, with their counts)."""
-    months: dict[str, list[tuple[date | None, list[Article]]]] = defaultdict(list)
+    months: dict[str, Days] = defaultdict(list)
     for day, arts in days:
-        months[day.strftime("%Y-%m") if day else "undated"].append((day, arts))
+        months[day.isoformat()[:7] if day else "undated"].append((day, arts))
     counts = [(k, sum(len(arts) for _, arts in v)) for k, v in months.items()]
     names = [(k, None) for k in months]
     views: list[tuple[str, dict[str, Any]]] = []
@@ -458,10 +482,7 @@ def _months(prefix: str, days: list[tuple[date | None, list[Article]]]
     return views
 
 
-_NAV = ("months", "month", "month_days", "day")  # what a listing page shows besides articles
-
-
-def _view(days: list[tuple[date | None, list[Article]]], months: list[tuple[str, int | None]],
+def _view(days: Days, months: list[tuple[str, int | None]],
           month: str | None, month_days: list[tuple[date, int | None]] | None = None,
           day: date | None = None) -> dict[str, Any]:
     """Return the context of one listing page (documented in docs/templates.md)."""
