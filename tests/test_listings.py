@@ -70,7 +70,8 @@ def test_long_listings_split_by_month_then_by_day(make_site, small_limits):
                      *(f"archive/2024-05/{d:02d}/index.html" for d in (1, 2, 3, 10, 11)),
                      "archive/2024-05/index.html", "archive/index.html"]
     # every article is listed once over the pages that list articles, newest first
-    leaves = [p for p in pages if p.count("/") == 3 or p[:15] in ("archive/2024-03", "archive/2024-04")]
+    leaves = [p for p in pages
+              if p.count("/") == 3 or p[:15] in ("archive/2024-03", "archive/2024-04")]
     ids = [i for p in reversed(leaves) for i in listed((out / p).read_text())]
     assert sorted(ids) == sorted(f"a{n:02d}" for n in range(21))
     assert len(ids) == 21
@@ -89,7 +90,8 @@ def test_long_listings_split_by_month_then_by_day(make_site, small_limits):
     assert '"count"' not in day
     # outlets: Post (12 articles) split by month; May has 7 of them, under MONTH_LIMIT
     post = sorted(p.relative_to(out).as_posix() for p in out.glob("outlets/post/**/index.html"))
-    assert post == [f"outlets/post/2024-0{m}/index.html" for m in (3, 4, 5)] + ["outlets/post/index.html"]
+    assert post == [*(f"outlets/post/2024-0{m}/index.html" for m in (3, 4, 5)),
+                    "outlets/post/index.html"]
     assert "Wire" not in (out / "outlets/post/2024-05/index.html").read_text().split("<main")[1]
     assert check_links(out) == []
 
@@ -106,8 +108,9 @@ def test_added_article_renders_its_day_month_and_index_only(make_site, small_lim
     changed = sorted(p for p in after if p.startswith(("archive/", "outlets/"))
                      and after[p] != before.get(p))
     assert changed == ["archive/2024-05/02/index.html", "archive/2024-05/index.html",
-                       "archive/index.html", "outlets/index.html", "outlets/wire/2024-05/index.html",
-                       "outlets/wire/feed.xml", "outlets/wire/index.html"]
+                       "archive/index.html", "outlets/index.html",
+                       "outlets/wire/2024-05/index.html", "outlets/wire/feed.xml",
+                       "outlets/wire/index.html"]
     assert_equals_clean_build(site, config)
 
 

@@ -434,10 +434,11 @@ def listing_pages(prefix: str, template: str, context: Mapping[str, Any], days: 
     """Return the pages of a dated listing at `prefix` ("archive/", "outlets/<slug>/") of
     articles grouped `by_day`: one page; or, over LIST_LIMIT articles, a page per month
     (per day too, in a month of over MONTH_LIMIT) and the `prefix` page, which shows the
-    newest month. Only the pages that list months or days count their articles (the `prefix` page and a
-    split month's page): so one added article renders its day, its month and the `prefix`
-    page again, not every page (13 month pages at 10,000 articles). With `flat`, each page
-    also holds its articles in one list under that name (`outlet_articles`, as before)."""
+    newest month. Only the pages that list months or days count their articles (the
+    `prefix` page and a split month's page): so one added article renders its day, its
+    month and the `prefix` page again, not every page (13 month pages at 10,000 articles).
+    With `flat`, each page also holds its articles in one list under that name
+    (`outlet_articles`, as before)."""
     short = sum(len(arts) for _, arts in days) <= LIST_LIMIT
     views = [(prefix, _view(days, [], None))] if short else _months(prefix, days)
     if flat:

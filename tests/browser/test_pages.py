@@ -125,8 +125,9 @@ def test_split_archive_and_outlet_pages_pass_axe_and_fit_a_phone(make_site, monk
     config, _ = load_config(root)
     build(config)
     base = served(root / "site")
-    pages = {"index": "archive/", "split month": "archive/2024-05/", "day": "archive/2024-05/03/",
-             "month": "archive/2024-04/", "outlet": "outlets/post/", "outlet month": "outlets/post/2024-04/"}
+    pages = {"index": "archive/", "split month": "archive/2024-05/",
+             "day": "archive/2024-05/03/", "month": "archive/2024-04/",
+             "outlet": "outlets/post/", "outlet month": "outlets/post/2024-04/"}
     found = axe(browser, base, pages)
     assert not any(v["impact"] in ("serious", "critical") for f in found.values() for v in f), found
     context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 900})
