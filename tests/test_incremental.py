@@ -26,7 +26,8 @@ def article(n: int, place: str, event: str, story: str | None, day: int, outlet:
 
 FIELD_VALUES = {"note": ["Checked.", "Checked twice."], "tags": ["[a]", "[a, b]"],
                 "kind": ["news", "analysis"], "outlet": ["Wire", "Post"],
-                "standfirst": ["In short.", "Briefly."]}
+                "standfirst": ["In short.", "Briefly."],
+                "published": ["2024-04-30", "2024-05-02T23:30:00+02:00"]}  # moves month or day
 
 edit = st.one_of(
     st.tuples(st.just("add"), st.integers(1, 40), st.sampled_from(PLACES), st.sampled_from(EVENTS),

@@ -130,3 +130,20 @@ def test_listing_that_grows_past_the_limits_equals_a_clean_build(make_site, smal
     build(config)
     assert not (site / "site/archive/2024-05").exists()
     assert_equals_clean_build(site, config)
+
+
+def test_a_date_edit_moves_the_article_and_equals_a_clean_build(make_site, small_limits):
+    site = three_months(make_site)
+    config, _ = load_config(site)
+    build(config)
+    path = site / "content/a20.md"  # 11 May, the newest day: the archive index shows it
+    for when in ("2024-05-03T08:00:00Z", "2024-03-31T23:30:00-05:00", "2024-06-01"):
+        text = path.read_text()
+        start = text.index("published: ") + len("published: ")
+        path.write_text(text[:start] + when + text[text.index("\n", start):])
+        build(config)
+        assert_equals_clean_build(site, config)
+    out = site / "site"
+    assert listed((out / "archive/index.html").read_text()) == ["a20"]  # June, alone
+    assert "a20" not in listed((out / "archive/2024-05/03/index.html").read_text())
+    assert (out / "archive/2024-05/11/index.html").exists()  # May still over MONTH_LIMIT
