@@ -86,7 +86,7 @@ def test_long_listings_split_by_month_then_by_day(make_site, small_limits):
     # day pages name their month and days without counts, and mark themselves current
     day = (out / "archive/2024-05/03/index.html").read_text()
     assert "<title>Archive · 3 May 2024 · T</title>" in day
-    assert 'aria-current="page"><time datetime="2024-05-03">' in day
+    assert 'aria-current="page" aria-label="3 May 2024"><time datetime="2024-05-03">' in day
     assert '"count"' not in day
     # outlets: Post (12 articles) split by month; May has 7 of them, under MONTH_LIMIT
     post = sorted(p.relative_to(out).as_posix() for p in out.glob("outlets/post/**/index.html"))

@@ -136,7 +136,7 @@ def test_split_archive_and_outlet_pages_pass_axe_and_fit_a_phone(make_site, monk
         page.goto(base + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"], path
     page.goto(base + "archive/2024-05/")  # a day link leads to that day's articles
-    page.get_by_role("link", name="3", exact=True).click()
+    page.get_by_role("link", name="3 May 2024", exact=True).click()
     page.wait_for_url("**/archive/2024-05/03/index.html")
     assert page.locator("section.day li").count() == 4
     context.close()
