@@ -1,7 +1,8 @@
 """Build cache: content-hash keyed records kept in .digest/cache/ between builds.
 
-A namespace (articles, stories, pages) is split into shards by key, one pickle file each,
-read at the start of a build; at the end only the shards whose entries changed are
+A namespace (articles, stories, pages) is split into shards by key, one pickle file each
+(bulky bytes such as article texts stored after the pickle, so that loading does not copy
+them: see _dumps), read at the start of a build; at the end only the shards whose entries changed are
 written, atomically. Every file carries the digest version and a format tag; a file that
 is damaged or from another version is dropped and its entries rebuilt.
 
@@ -20,6 +21,7 @@ import logging
 import os
 import pickle
 import secrets
+import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +219,12 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
         store.changed.add(shard)
         return {}
     try:
-        tag, entries = pickle.loads(unseal(path.read_bytes()))
+        data = unseal(path.read_bytes())
+        if data[:len(LAYOUT)] != LAYOUT:  # written by a digest before this layout
+            log.debug("cache %s is from another digest version; rebuilding it", path)
+            store.changed.add(shard)
+            return {}
+        tag, entries = _loads(data[len(LAYOUT):])
         if tag != FORMAT:  # another digest version or code: expected after an upgrade
             log.debug("cache %s is from %r; rebuilding it", path, tag)
             store.changed.add(shard)
@@ -229,6 +236,39 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
         store.changed.add(shard)
         return {}
     return entries
+
+
+# A cache file's data (inside the seal): LAYOUT, how many parts follow and each one's size
+# (little-endian uint64), then the parts: a pickle (protocol 5), then the buffers it keeps
+# out of band (Article texts, Story analyses), which loading does not copy.
+LAYOUT = b"digest-cache-3\n"
+_SIZE = struct.Struct("<Q")
+
+
+def _dumps(value: Any) -> bytes:
+    """Return `value` pickled in the cache files' layout, LAYOUT first."""
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    parts = [memoryview(data), *(b.raw() for b in buffers)]
+    sizes = [len(parts), *(p.nbytes for p in parts)]
+    return b"".join([LAYOUT, struct.pack(f"<{len(sizes)}Q", *sizes), *parts])
+
+
+def _loads(data: memoryview) -> Any:
+    """Return the value that _dumps made `data` from (LAYOUT cut off); the out-of-band
+    buffers in it are views of `data`."""
+    (count,) = _SIZE.unpack_from(data)
+    if not 0 < count <= (len(data) - _SIZE.size) // _SIZE.size:
+        raise ValueError(f"{count} parts in {len(data)} bytes")
+    sizes = struct.unpack_from(f"<{count}Q", data, _SIZE.size)
+    at = _SIZE.size * (count + 1)
+    if at + sum(sizes) != len(data):
+        raise ValueError(f"parts of {sum(sizes)} bytes, {len(data) - at} found")
+    parts = []
+    for size in sizes:
+        parts.append(data[at:at + size])
+        at += size
+    return pickle.loads(parts[0], buffers=parts[1:])
 
 
 def save_store(store: Store) -> None:
@@ -243,6 +283,6 @@ def save_store(store: Store) -> None:
         if part is not None:
             part[k] = v
     for shard in sorted(write):
-        sealed = seal(pickle.dumps((FORMAT, parts[shard]), protocol=pickle.HIGHEST_PROTOCOL))
+        sealed = seal(_dumps((FORMAT, parts[shard])))
         if sealed is not None:
             atomic_write_bytes(store.path(shard), sealed, durable=False)
