@@ -130,7 +130,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         with _progress(args.quiet) as step:
             report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
                            config_problems=tuple(warnings), clean_cache=args.clean,
-                           progress=step, lock_timeout=args.wait)
+                           progress=step, lock_timeout=args.wait, detach=True)
     except Busy as exc:
         raise CommandError(f"another build of this site is still running (process "
                            f"{exc.holder}, holding {exc.path}) after {exc.waited:g} s of "

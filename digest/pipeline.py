@@ -52,7 +52,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
           progress: Callable[[str], None] = _quiet,
           warm: dict[str, Any] | None = None,
           published: Callable[[], None] | None = None,
-          lock_timeout: float | None = None, defer_search: bool = False) -> BuildReport:
+          lock_timeout: float | None = None, defer_search: bool = False,
+          detach: bool = False) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -65,7 +66,9 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     before the stale shards of its search index are made anew, and the caller makes them
     (digest.serve.indexing).
     While another build of the site runs, this one waits for it to end, or raises
-    fsutil.Busy after `lock_timeout` seconds.
+    fsutil.Busy after `lock_timeout` seconds. With `detach` the files the new site replaced
+    are deleted by a process of their own after the build returns (a command about to
+    exit); else before it returns.
     """
     started = time.perf_counter()
     if not config.root.is_absolute():  # trees are found by their absolute paths
@@ -87,7 +90,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
         _remove_litter(state)
         caches = {name: _store(config, name, warm, clean_cache) for name in names}
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
-                      progress, warm, caches, started, published, defer_search)
+                      progress, warm, caches, started, published, defer_search, detach)
 
 
 LOCK_FILE = "build.lock"  # in .digest/: held by the build under way, with its pid
@@ -121,7 +124,8 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
            config_problems: tuple[Problem, ...], keep_on_errors: bool, clean_cache: bool,
            progress: Callable[[str], None], warm: dict[str, Any] | None,
            caches: dict[str, cache.Store], started: float,
-           published: Callable[[], None] | None, defer_search: bool) -> BuildReport:
+           published: Callable[[], None] | None, defer_search: bool,
+           detach: bool) -> BuildReport:
     articles_cache, stories_cache, pages_cache = list(caches.values())
     progress("read")
     state = config.root / write.STATE_DIR
@@ -169,7 +173,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     shards = search.plan(rendered.fps, rendered.searchable) if config.search else None
     removed = trees.publish(out, rendered.files, rendered.fps, state, shards,
                             None if defer_search else search.make_shards,
-                            manifests=manifests, published=published)
+                            manifests=manifests, published=published, detach=detach)
     write.write_story_ids(config.root, story_ids, known_ids)
     shown = trees.active(out, state)  # the tree just put up
     if shown is not None:

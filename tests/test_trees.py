@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,11 @@ def test_leftovers_of_a_killed_flip_are_cleared(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".digest", "site"]
 
 
+def trash(root: Path) -> list[Path]:
+    """Return the folders of replaced files that the trees of root/site have beside them."""
+    return sorted((root / ".digest" / trees.TREES_DIR).glob("*.trash*"))
+
+
 def test_replaced_files_are_deleted_after_the_flip(tmp_path):
     for n in range(2):
         publish(tmp_path, {"index.html": b"%d" % n, "a/index.html": b"A"})
@@ -104,10 +110,32 @@ def test_replaced_files_are_deleted_after_the_flip(tmp_path):
     wait = trees.publish(tmp_path / "site", files, {k: content_hash(v) for k, v in files.items()},
                          tmp_path / ".digest")
     assert tree(tmp_path / "site") == files  # up before the old file is gone
-    trash = idle.with_name(idle.name + ".trash")
     assert isinstance(getattr(wait, "__self__", None), threading.Thread)  # it was moved aside
     wait()
-    assert not trash.exists() and (idle / "index.html").stat().st_ino != old
+    assert not trash(tmp_path) and (idle / "index.html").stat().st_ino != old
+
+
+def test_detached_deletion_is_not_waited_for_and_leftovers_go_too(tmp_path):
+    """With `detach` a process of its own deletes what the build replaced (digest build
+    exits without waiting for it); folders that killed builds left, under this version's
+    names and the older ".trash", are deleted with it."""
+    for n in range(2):
+        publish(tmp_path, {"index.html": b"%d" % n, "a/index.html": b"A"})
+    for tree_ in trees.trees(tmp_path / "site", tmp_path / ".digest"):
+        for name in (".trash", trees.TRASH + "killed"):
+            (tree_.with_name(tree_.name + name) / "x").mkdir(parents=True)
+    assert len(trash(tmp_path)) == 4
+    files = {"index.html": b"2", "a/index.html": b"A"}
+    wait = trees.publish(tmp_path / "site", files, {k: content_hash(v) for k, v in files.items()},
+                         tmp_path / ".digest", detach=True)
+    assert tree(tmp_path / "site") == files
+    assert not isinstance(getattr(wait, "__self__", None), threading.Thread)
+    wait()  # returns at once
+    deadline = time.monotonic() + 30
+    while trash(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not trash(tmp_path)
+    assert tree(tmp_path / "site") == files
 
 
 def test_a_file_in_the_way_is_never_written_through(tmp_path):

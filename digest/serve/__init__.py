@@ -73,7 +73,7 @@ class Builder:
             self.search = config.search
             report = build(config, drafts=self.drafts, keep_on_errors=True,
                            config_problems=tuple(warnings), warm=self.warm,
-                           published=published, defer_search=True)
+                           published=published, defer_search=True, detach=True)
         except (ConfigError, ThemeError, SearchError) as exc:
             return str(exc)
         except Exception:  # a theme or code error must not stop the server

@@ -125,11 +125,23 @@ sys.exit(main(["build", "-q", "-C", ROOT]))
 """
 
 
+# What a build replaced, set aside beside the trees: `digest build` leaves it to a process
+# of its own to delete (fsutil.remove_detached), which may still be at it.
+REPLACED = shutil.ignore_patterns("*.trash*")
+
+
 def snapshot(root: Path, into: Path) -> None:
-    """Keep site/ (a folder or a link) and .digest/ exactly as they are."""
+    """Keep site/ (a folder or a link) and .digest/ exactly as they are, but what a build
+    replaced and is being deleted."""
     for name in ("site", ".digest"):
-        shutil.copytree(root / name, into / name, symlinks=True) if not (root / name).is_symlink() \
-            else os.symlink(os.readlink(root / name), into / name)
+        shutil.copytree(root / name, into / name, symlinks=True, ignore=REPLACED) \
+            if not (root / name).is_symlink() else os.symlink(os.readlink(root / name), into / name)
+
+
+def _gone_meanwhile(function, path, exc_info) -> None:
+    """rmtree's onerror: a file the detached deleter removed first is no error."""
+    if not isinstance(exc_info[1], FileNotFoundError):
+        raise exc_info[1]
 
 
 def restore(root: Path, saved: Path) -> None:
@@ -138,7 +150,7 @@ def restore(root: Path, saved: Path) -> None:
         if path.is_symlink() or path.is_file():
             path.unlink()
         elif path.exists():
-            shutil.rmtree(path)
+            shutil.rmtree(path, onerror=_gone_meanwhile)
         if (saved / name).is_symlink():
             os.symlink(os.readlink(saved / name), path)
         else:
