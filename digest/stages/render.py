@@ -320,10 +320,13 @@ def _pages(site: Site, base: str, whole_fp: Mapping[str, str], art_fp: Mapping[s
                                           *(by_id[a].listing_key for a in s.articles))
                    for s in site.stories}
     days = by_day(a for a in site.articles.values() if a.status == "published")
-    lister = {w: _listing_key(site, art_fp, story_fp, w) for w in (False, True)}
-    keys = {t: lister[t in wide] for t in ("archive.html", "outlet.html", "outlets.html")}
+    listed = [a for _, arts in days for a in arts]
+    templates = ("archive.html", "outlet.html", "outlets.html")
+    lister = {w: _listing_keys(site, listed, art_fp, story_fp, w)
+              for w in sorted({t in wide for t in templates})}
+    keys = {t: lister[t in wide] for t in templates}
     whole = "outlets.html" in wide  # else the outlets page shows only names and counts
-    outlets = [(n, s, [keys["outlets.html"](x) for x in a] if whole else len(a))
+    outlets = [(n, s, [keys["outlets.html"][x.id] for x in a] if whole else len(a))
                for n, s, a in site.outlets]
     pages = [*home_pages(site, base, home_fp),
              *listing_pages("archive/", "archive.html", {}, days, base, keys["archive.html"]),
@@ -430,7 +433,7 @@ def outlet_days(days: Days) -> dict[str, Days]:
 
 
 def listing_pages(prefix: str, template: str, context: Mapping[str, Any], days: Days, deps: str,
-                  key: Callable[[Article], tuple[str, ...]], flat: str | None = None) -> list[Page]:
+                  keys: Mapping[str, bytes], flat: str | None = None) -> list[Page]:
     """Return the pages of a dated listing at `prefix` ("archive/", "outlets/<slug>/") of
     articles grouped `by_day`: one page; or, over LIST_LIMIT articles, a page per month
     (per day too, in a month of over MONTH_LIMIT) and the `prefix` page, which shows the
@@ -438,7 +441,8 @@ def listing_pages(prefix: str, template: str, context: Mapping[str, Any], days: 
     `prefix` page and a split month's page): so one added article renders its day, its
     month and the `prefix` page again, not every page (13 month pages at 10,000 articles).
     With `flat`, each page also holds its articles in one list under that name
-    (`outlet_articles`, as before)."""
+    (`outlet_articles`, as before). A page's fingerprint takes `deps`, what the page shows
+    of the listing's months and days, and `keys` (_listing_keys) of the articles on it."""
     short = sum(len(arts) for _, arts in days) <= LIST_LIMIT
     views = [(prefix, _view(days, [], None))] if short else _months(prefix, days)
     if flat:
@@ -454,7 +458,8 @@ def listing_pages(prefix: str, template: str, context: Mapping[str, Any], days: 
     return [Page(path, template, {**context, **view, "listing": prefix},
                  text_fingerprint(deps, path, text(view["months"]), str(view["month"]),
                                   text(view["month_days"]), str(view["day"]),
-                                  *(x for _, arts in view["days"] for a in arts for x in key(a))))
+                                  content_hash(b"".join([keys[a.id] for _, arts in view["days"]
+                                                         for a in arts]))))
             for path, view in views]
 
 
@@ -491,26 +496,18 @@ def _view(days: Days, months: list[tuple[str, int | None]],
             "day": day}
 
 
-def _listing_key(site: Site, art_fp: Mapping[str, str], story_fp: Mapping[str, str],
-                 wide: bool) -> Callable[[Article], tuple[str, ...]]:
-    """Return what the fingerprint of a page listing an article takes of it, as strings for
-    text_fingerprint (four per article): its listing fields and its story's id, title and
-    number of sources (LISTING_READS), or, for a `wide` template, both whole. Each article
-    is listed on its archive and outlet pages: its strings are made once."""
-    made: dict[str, tuple[str, ...]] = {}
-
-    def key(a: Article) -> tuple[str, ...]:
-        got = made.get(a.id)
-        if got is None:
-            sid = site.story_of[a.id]
-            if wide:
-                got = (art_fp[a.id], sid, story_fp[sid], "")
-            else:
-                s = site.story(sid)
-                got = (a.listing_key, s.id, s.title, str(len(s.articles)))
-            made[a.id] = got
-        return got
-    return key
+def _listing_keys(site: Site, listed: Sequence[Article], art_fp: Mapping[str, str],
+                  story_fp: Mapping[str, str], wide: bool) -> dict[str, bytes]:
+    """Return, per article id of `listed`, what the fingerprint of a page listing it takes
+    of it: a digest of its listing fields and one of its story's id, title and number of
+    sources (LISTING_READS), or, for a `wide` template, the fingerprints of both whole.
+    Both are hex digests of one length, so the keys of a page's articles are joined as they
+    are (listing_pages). Made once for all, not per page: each article is listed on its
+    archive and outlet pages (a call per article and page took 0.03 s at 10,000)."""
+    if wide:
+        return {a.id: (art_fp[a.id] + story_fp[site.story_of[a.id]]).encode() for a in listed}
+    stories = {s.id: text_fingerprint(s.id, s.title, str(len(s.articles))) for s in site.stories}
+    return {a.id: (a.listing_key + stories[site.story_of[a.id]]).encode() for a in listed}
 
 
 def _outlets(articles: Sequence[Article]) -> list[tuple[str, str, tuple[Article, ...]]]:
