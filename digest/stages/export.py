@@ -162,7 +162,7 @@ def record_fp(item: Story | Article) -> str:
     """Return a fingerprint of everything a record line is made from (and of digest's code).
 
     A fallback for callers without the stages' fingerprints (the pipeline passes them).
-    Equal articles give equal fingerprints. Equal stories may not: Story.__getstate__
+    Equal articles give equal fingerprints. Equal stories may not: Story.__reduce_ex__
     pickles a story's analysis with pickle's memo, so strings shared in a fresh result and
     not in a cached one give other bytes. A fingerprint that differs only costs encoding
     the line again, never a wrong line."""
