@@ -24,7 +24,12 @@ def link_or_copy(src: str | Path, dest: str | Path) -> None:
         shutil.copy2(src, dest)
 
 
-_REMOVE = "import shutil, sys\nfor p in sys.argv[1:]:\n    shutil.rmtree(p, ignore_errors=True)\n"
+# The deleter yields the processor to everything else (os.nice): a one-edit build at 10,000
+# articles next to the deletion of a whole tree took 1.69-2.30 s with it at the same
+# priority, 1.45-2.09 s at the lowest (1.1-1.2 s alone).
+_REMOVE = ("import os, shutil, sys\n"
+           "try:\n    os.nice(19)\nexcept (AttributeError, OSError):\n    pass\n"
+           "for p in sys.argv[1:]:\n    shutil.rmtree(p, ignore_errors=True)\n")
 _detached: list[subprocess.Popen] = []  # deleters started by this process, until they end
 
 
