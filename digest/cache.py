@@ -3,8 +3,8 @@
 A namespace (articles, stories, pages) is split into shards by key, one pickle file each
 (bulky bytes such as article texts stored after the pickle, so that loading does not copy
 them: see _dumps), read at the start of a build; at the end only the shards whose entries
-changed are written, atomically. Every file carries the digest version and a format tag; a file that
-is damaged or from another version is dropped and its entries rebuilt.
+changed are written, atomically. Every file carries the digest version and a format tag; a
+file that is damaged or from another version is dropped and its entries rebuilt.
 
 Unpickling runs code, and a site folder may come from someone else with its .digest/
 inside, so every file is signed with a key kept outside the site, per user

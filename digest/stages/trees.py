@@ -360,8 +360,8 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
     tree, and at 10,000 articles put its site up after 2.1-2.5 s; now after 0.9 s. The
     deletion then took 2.0-2.6 s more (3.2 s in a slower period), which `digest build` no
     longer waits for (publish's `detach`), and `digest serve` reloads the browser as soon
-    as the site is up. A `fresh` tree (made
-    empty just now) has nothing in the way. The search index is _update_search's."""
+    as the site is up. A `fresh` tree (made empty just now) has nothing in the way. The
+    search index is _update_search's."""
     made: set[str] = set()
     moved = 0
     if not fresh:
