@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from digest import frontmatter as fm
-from digest.cache import Store, derived_fp, fingerprint, text_fingerprint
+from digest.cache import Store, derived_fp, text_fingerprint
 from digest.config import Config
 from digest.models import Article, ImportRecord, Problem, Removed
 from digest.parallel import map_chunks
@@ -50,8 +50,9 @@ def clean_all(files: Sequence[SourceFile], config: Config, drafts: bool = False,
 
     Files whose text and relevant config match `cache` are not parsed again; the others are
     parsed on all cores when there are many. When `fps_out` is given it receives article id ->
-    a fingerprint of everything the article was made from (cache.derived_fp), so later
-    stages need not hash the article itself.
+    a fingerprint of everything the article was made from (its cache key's fingerprint, which
+    covers digest's code as cache.derived_fp does), so later stages need not hash the
+    article itself.
     """
     inputs: list[str] = []
     results = _parse_cached(files, config, cache, inputs)
@@ -69,15 +70,16 @@ def clean_all(files: Sequence[SourceFile], config: Config, drafts: bool = False,
         seen[article.id] = src.path
         articles.append(article)
         if fps_out is not None:
-            fps_out[article.id] = derived_fp("Article", fp)
+            fps_out[article.id] = fp
     return articles, problems
 
 
 def _parse_cached(files: Sequence[SourceFile], config: Config, cache: Store | None,
                   fps: list[str]) -> list[tuple[Article | None, list[Problem]]]:
     """Return clean_one's result per file, from the cache where the inputs are unchanged;
-    `fps` receives the fingerprint of each file's inputs."""
-    setting = fingerprint(config.timezone, [o.name.casefold() for o in config.outlets])
+    `fps` receives the fingerprint of each file's inputs and of the code that parses it
+    (one hash per file serves as cache key and as clean_all's `fps_out`)."""
+    setting = derived_fp("Article", config.timezone, [o.name.casefold() for o in config.outlets])
     fps[:] = [text_fingerprint(setting, f.digest) for f in files]
     results: list[Any] = [cache.get(f.path, fp) if cache else None for f, fp in zip(files, fps)]
     todo = []
