@@ -40,8 +40,7 @@ class KnownFile(SourceFile):
     text is read from `where` only if something asks for it (a cache miss)."""
 
     def __init__(self, path: str, where: str, digest: str, max_bytes: int = MAX_BYTES):
-        object.__setattr__(self, "path", path)
-        self.__dict__.update(digest=digest, _where=where, _max=max_bytes)
+        self.__dict__.update(path=path, digest=digest, _where=where, _max=max_bytes)  # frozen
 
     @functools.cached_property
     def text(self) -> str:  # type: ignore[override]
@@ -145,13 +144,17 @@ SEEN_FILE = "files.json"  # in the state folder: status and digest of each conte
 def load_seen(state: Path, root: Path, max_bytes: int = MAX_BYTES) -> dict[str, Seen]:
     """Return what the last build saw of each content file (save_seen), its text unread."""
     base = os.fspath(root)
+    make = tuple.__new__  # Seen(...) would run a Python __new__ per file
     try:
         data = json.loads((state / SEEN_FILE).read_bytes())
-        return {rel: Seen(tuple(v[:5]), KnownFile(rel, f"{base}/{rel}", v[6], max_bytes), v[5])
-                for rel, v in data.items()
-                if len(v) == 7 and all(isinstance(x, int) for x in v[:6]) and isinstance(v[6], str)}
+        return {rel: make(Seen, (tuple(v[:5]), KnownFile(rel, f"{base}/{rel}", v[6], max_bytes),
+                                 v[5]))
+                for rel, v in data.items() if type(v) is list and list(map(type, v)) == _SEEN_TYPES}
     except (OSError, ValueError, AttributeError, TypeError):  # missing or damaged: read all
         return {}
+
+
+_SEEN_TYPES = [int] * 6 + [str]  # a line of SEEN_FILE: status, checked_ns, digest
 
 
 def save_seen(state: Path, seen: Mapping[str, Seen]) -> None:
