@@ -15,8 +15,16 @@ WATCHED_DIRS = ("content", "templates", "themes")
 WATCHED_FILES = ("config.yaml",)
 
 
+# Events that end a change to a file: a write closed, a rename (an editor's atomic save),
+# a removal. After one, only the rest of a burst is waited for (SETTLED); after others (a
+# file created or being written) the write itself may not be over (`delay`).
+DONE = frozenset({"closed", "moved", "deleted"})
+SETTLED = 0.01  # seconds: events of one burst (a save, a git checkout) come within a few ms
+
+
 class Debouncer(FileSystemEventHandler):
-    """Collect changed paths and call `on_change(paths)` once no event came for `delay` seconds."""
+    """Collect changed paths and call `on_change(paths)` once no event came for `delay`
+    seconds, or for SETTLED seconds after an event that ends a change."""
 
     def __init__(self, root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05):
         self.root, self.on_change, self.delay = root, on_change, delay
@@ -27,6 +35,8 @@ class Debouncer(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's times: the events of its files say what changed
         paths = {p for p in (event.src_path, getattr(event, "dest_path", "")) if p and self.relevant(p)}
         if not paths:
             return
@@ -34,7 +44,8 @@ class Debouncer(FileSystemEventHandler):
             self.pending |= {str(p) for p in paths}
             if self.timer:
                 self.timer.cancel()
-            self.timer = threading.Timer(self.delay, self.fire)
+            wait = min(SETTLED, self.delay) if event.event_type in DONE else self.delay
+            self.timer = threading.Timer(wait, self.fire)
             self.timer.daemon = True
             self.timer.start()
 
