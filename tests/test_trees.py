@@ -56,6 +56,51 @@ def test_interrupted_publish_leaves_the_served_site_whole(tmp_path, monkeypatch)
     assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A1"}
 
 
+def test_many_changes_are_put_in_place_by_several_threads(tmp_path, monkeypatch):
+    """Runs of outputs go to threads of their own (trees._put): fresh trees, trees brought
+    up to date (new, changed, unchanged and stale files, a file no manifest names in the
+    way), and a failure in one thread fails the publish and leaves the served site whole."""
+    monkeypatch.setattr(trees, "UPDATE_RUN", 2)  # threads from 4 changed outputs on
+    threads: set[str] = set()
+    real_put = trees._put
+
+    def put(*args):
+        threads.add(threading.current_thread().name)
+        return real_put(*args)
+    monkeypatch.setattr(trees, "_put", put)
+    one = {f"a/{n}/index.html": b"A%d" % n for n in range(30)} | {"index.html": b"1"}
+    publish(tmp_path, one)  # a fresh tree
+    assert tree(tmp_path / "site") == one and len(threads) > 1
+    two = dict(one) | {f"a/{n}/index.html": b"B%d" % n for n in range(0, 30, 3)}
+    two |= {f"b/{n}.html": b"new" for n in range(9)} | {"index.html": b"2"}
+    del two["a/1/index.html"]
+    publish(tmp_path, two)  # the other fresh tree
+    two_tree = (tmp_path / "site").resolve()
+    idle = next(t for t in trees.trees(tmp_path / "site", tmp_path / ".digest")
+                if t != (tmp_path / "site").resolve())
+    (idle / "b").mkdir()
+    (idle / "b" / "0.html").write_bytes(b"no manifest names me")
+    three = dict(two) | {f"a/{n}/index.html": b"C%d" % n for n in range(1, 30, 2)}
+    three |= {"index.html": b"3"}
+    threads.clear()
+    changed = {k: v for k, v in three.items() if two.get(k) != v}
+    fps = {k: content_hash(v) for k, v in three.items()}
+    trees.publish(tmp_path / "site", changed, fps, tmp_path / ".digest")()  # the rest linked
+    assert tree(tmp_path / "site") == three and len(threads) > 1
+    served, other = (tmp_path / "site").resolve(), two_tree
+    assert served == idle and (served / "a/6/index.html").stat().st_ino == \
+        (other / "a/6/index.html").stat().st_ino  # as in `two`: linked from its tree
+
+    def failing(tree_, source, files, rels, aside):
+        if "index.html" in rels:
+            raise OSError("disk full")
+        return real_put(tree_, source, files, rels, aside)
+    monkeypatch.setattr(trees, "_put", failing)
+    with pytest.raises(OSError, match="disk full"):
+        publish(tmp_path, dict(three) | {"index.html": b"4", "a/0/index.html": b"D"})
+    assert tree(tmp_path / "site") == three
+
+
 def test_a_plain_site_folder_from_before_is_taken_over(tmp_path):
     (tmp_path / "site" / "a").mkdir(parents=True)
     (tmp_path / "site" / "a" / "index.html").write_bytes(b"A")

@@ -19,6 +19,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -361,19 +362,44 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
     deletion then took 2.0-2.6 s more (3.2 s in a slower period), which `digest build` no
     longer waits for (publish's `detach`), and `digest serve` reloads the browser as soon
     as the site is up. A `fresh` tree (made empty just now) has nothing in the way. The
-    search index is _update_search's."""
-    made: set[str] = set()
-    moved = 0
+    search index is _update_search's.
+
+    Many files are put in place by several threads (UPDATE_THREADS), each over its own run
+    of outputs and into its own folder of `trash`: the system calls let go of the
+    interpreter lock, and files in different folders do not wait for one another."""
+    todo = [rel for rel, fp in fps.items() if held.get(rel) != fp]
+    runs = max(1, min(UPDATE_THREADS, len(todo) // UPDATE_RUN))
+    size = max(1, -(-len(todo) // runs))  # ceiling division: `runs` runs, or none
+    parts = [(todo[i:i + size], None if fresh else trash / str(n))
+             for n, i in enumerate(range(0, len(todo), size))]
     if not fresh:
         trash.mkdir()
-    for rel, fp in fps.items():
-        if held.get(rel) == fp:
-            continue  # the tree has this very content already
+        for _, aside in parts:
+            aside.mkdir()
+    if len(parts) == 1:
+        _put(tree, source, files, *parts[0])
+    elif parts:
+        with ThreadPoolExecutor(len(parts), "digest-update") as pool:
+            for done in [pool.submit(_put, tree, source, files, *part) for part in parts]:
+                done.result()
+    for rel in sorted(set(held) - set(fps)):
+        _remove(tree, rel)
+
+
+UPDATE_THREADS = 4  # relinking a whole tree at 10,000 articles: 0.51-0.67 s alone, 0.39 s with 2
+UPDATE_RUN = 500  # fewer outputs than this per thread are put in place by this one
+
+
+def _put(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
+         rels: list[str], aside: Path | None) -> None:
+    """Put the outputs `rels` in `tree` (see _update), moving what is in the way into
+    `aside` (None: nothing can be)."""
+    made: set[str] = set()
+    for n, rel in enumerate(rels):
         dest = str(confined(tree, rel))
-        if not fresh:  # whatever is in the way, even a file no manifest listed
+        if aside is not None:  # whatever is in the way, even a file no manifest listed
             try:
-                os.rename(dest, os.path.join(trash, str(moved)))
-                moved += 1
+                os.rename(dest, os.path.join(aside, str(n)))
             except FileNotFoundError:
                 pass
         folder = os.path.dirname(dest)
@@ -386,8 +412,6 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
             link_or_copy(os.path.join(source, rel), dest)
         else:
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
-    for rel in sorted(set(held) - set(fps)):
-        _remove(tree, rel)
 
 
 def _write(path: str, data: bytes | Spliced) -> None:
