@@ -1,9 +1,7 @@
 """Run a function over many items on all cores when that pays, in order, deterministically."""
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -48,7 +46,11 @@ def map_chunks_meanwhile(fn: Callable[[Any, Sequence[T]], list[R]], shared: Any,
     """
     n = workers()
     least = MIN_ITEMS if min_items is None else min_items
-    if n < 2 or len(items) < least or "fork" not in multiprocessing.get_all_start_methods():
+    if n < 2 or len(items) < least:
+        return fn(shared, items), meanwhile()
+    import multiprocessing  # imported only here: 13 ms of every command, which most
+    from concurrent.futures import ProcessPoolExecutor  # rebuilds never use
+    if "fork" not in multiprocessing.get_all_start_methods():
         return fn(shared, items), meanwhile()
     bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     ctx = multiprocessing.get_context("fork")

@@ -8,7 +8,6 @@ rewrites the idle tree from scratch because its manifest was withdrawn before an
 """
 from __future__ import annotations
 
-import ctypes
 import glob
 import hashlib
 import itertools
@@ -459,6 +458,8 @@ def _flip(out: Path, tree: Path) -> None:
 
 def _exchange(a: str, b: Path) -> bool:
     """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where unsupported."""
+    import ctypes  # 5 ms, for a site folder from before trees only
+
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
