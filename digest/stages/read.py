@@ -40,7 +40,8 @@ class KnownFile(SourceFile):
     text is read from `where` only if something asks for it (a cache miss)."""
 
     def __init__(self, path: str, where: str, digest: str, max_bytes: int = MAX_BYTES):
-        self.__dict__.update(path=path, digest=digest, _where=where, _max=max_bytes)  # frozen
+        # frozen, so set through __dict__, where the cached properties look too
+        self.__dict__.update(path=path, digest=digest, _where=where, _max=max_bytes)
 
     @functools.cached_property
     def text(self) -> str:  # type: ignore[override]
