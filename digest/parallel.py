@@ -46,19 +46,26 @@ def map_chunks_meanwhile(fn: Callable[[Any, Sequence[T]], list[R]], shared: Any,
     """
     n = workers()
     least = MIN_ITEMS if min_items is None else min_items
-    if n < 2 or len(items) < least:
+    ctx = _fork_context() if n >= 2 and len(items) >= least else None
+    if ctx is None:
         return fn(shared, items), meanwhile()
-    import multiprocessing  # imported only here: 13 ms of every command, which most
-    from concurrent.futures import ProcessPoolExecutor  # rebuilds never use
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return fn(shared, items), meanwhile()
+    from concurrent.futures import ProcessPoolExecutor
     bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
-    ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init,
                              initargs=(fn, shared, items)) as pool:
         parts = pool.map(_run, bounds)  # submits every chunk now
         other = meanwhile()
         return [r for part in parts for r in part], other
+
+
+def _fork_context() -> Any:
+    """Return multiprocessing's fork context, or None where processes cannot fork. Imported
+    only here, with the pool: 13 ms of every command otherwise, which most rebuilds never
+    use."""
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
 
 
 def _init(fn: Callable, shared: Any, items: Sequence[Any]) -> None:

@@ -385,7 +385,7 @@ def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced
         _remove(tree, rel)
 
 
-UPDATE_THREADS = 4  # relinking 12,600 files here: 0.51-0.77 s in one thread, 0.39 s in 2 or 4
+UPDATE_THREADS = 4  # relinking 12,600 files here: 0.51-0.77 s in 1 thread, 0.39-0.43 in 2-4
 UPDATE_RUN = 500  # fewer outputs than this per thread are put in place by this one
 
 
