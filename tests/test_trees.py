@@ -76,8 +76,7 @@ def test_many_changes_are_put_in_place_by_several_threads(tmp_path, monkeypatch)
     del two["a/1/index.html"]
     publish(tmp_path, two)  # the other fresh tree
     two_tree = (tmp_path / "site").resolve()
-    idle = next(t for t in trees.trees(tmp_path / "site", tmp_path / ".digest")
-                if t != (tmp_path / "site").resolve())
+    idle = next(t for t in trees.trees(tmp_path / "site", tmp_path / ".digest") if t != two_tree)
     (idle / "b").mkdir()
     (idle / "b" / "0.html").write_bytes(b"no manifest names me")
     three = dict(two) | {f"a/{n}/index.html": b"C%d" % n for n in range(1, 30, 2)}
@@ -87,9 +86,9 @@ def test_many_changes_are_put_in_place_by_several_threads(tmp_path, monkeypatch)
     fps = {k: content_hash(v) for k, v in three.items()}
     trees.publish(tmp_path / "site", changed, fps, tmp_path / ".digest")()  # the rest linked
     assert tree(tmp_path / "site") == three and len(threads) > 1
-    served, other = (tmp_path / "site").resolve(), two_tree
-    assert served == idle and (served / "a/6/index.html").stat().st_ino == \
-        (other / "a/6/index.html").stat().st_ino  # as in `two`: linked from its tree
+    assert (tmp_path / "site").resolve() == idle
+    assert (idle / "a/6/index.html").stat().st_ino == \
+        (two_tree / "a/6/index.html").stat().st_ino  # as in `two`: linked from its tree
 
     def failing(tree_, source, files, rels, aside):
         if "index.html" in rels:
