@@ -43,16 +43,21 @@ edit = st.one_of(
 )
 
 
-def apply(root: Path, step: tuple) -> None:
+def apply(root: Path, step: tuple) -> set[str]:
+    """Make the change `step` says; return the paths it wrote or removed (as a file
+    watcher reports them)."""
     content = root / "content"
     files = sorted(content.glob("*.md"))
     kind = step[0]
     if kind == "add":
         n = len(list(content.glob("*.md"))) + step[1]
-        (content / f"a{n:03d}.md").write_text(article(*step[1:2], *step[2:]), encoding="utf-8")
-    elif kind == "config":
+        path = content / f"a{n:03d}.md"
+        path.write_text(article(*step[1:2], *step[2:]), encoding="utf-8")
+        return {str(path)}
+    if kind == "config":
         (root / "config.yaml").write_text(f"title: T\nsearch: false\nsummary:\n  max_words: {step[1]}\n")
-    elif files:
+        return {str(root / "config.yaml")}
+    if files:
         path = files[step[1] % len(files)]
         text = path.read_text(encoding="utf-8")
         if kind == "delete":
@@ -70,6 +75,8 @@ def apply(root: Path, step: tuple) -> None:
         else:
             path.write_text(text.replace("title: ", f"title: {step[2].strip() or 'x'} ", 1),
                             encoding="utf-8")
+        return {str(path)}
+    return set()
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -95,13 +102,15 @@ def assert_equals_clean_build(root: Path, config) -> None:
 
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(edit, min_size=1, max_size=6), in_memory=st.booleans())
-def test_incremental_build_equals_clean_build(tmp_path_factory, monkeypatch, steps, in_memory):
-    """Disk cache (`digest build`) or the cache kept in memory (`digest serve`). Listings
+@given(steps=st.lists(edit, min_size=1, max_size=6),
+       mode=st.sampled_from(["disk", "memory", "watched"]))
+def test_incremental_build_equals_clean_build(tmp_path_factory, monkeypatch, steps, mode):
+    """Disk cache (`digest build`), the cache kept in memory (`digest serve`), or that and
+    the paths a watcher reports (`digest serve`: only those files are looked at). Listings
     split by month over 3 articles, and by day over 4 in a month: edits cross both limits."""
     monkeypatch.setattr(render, "LIST_LIMIT", 3)
     monkeypatch.setattr(render, "MONTH_LIMIT", 4)
-    warm = {} if in_memory else None
+    warm = None if mode == "disk" else {}
     root = tmp_path_factory.mktemp("site")
     (root / "content").mkdir()
     (root / "config.yaml").write_text("title: T\nsearch: false\n")
@@ -110,11 +119,11 @@ def test_incremental_build_equals_clean_build(tmp_path_factory, monkeypatch, ste
     config, _ = load_config(root)
     build(config, warm=warm)
     for step in steps:
-        apply(root, step)
+        changed = apply(root, step)
         config, _ = load_config(root)
-        incremental = build(config, warm=warm)
+        incremental = build(config, warm=warm, changed=changed if mode == "watched" else None)
         clean = build(config, out=root / "clean-site", clean_cache=True)
-        assert incremental.written and clean.written
+        assert incremental.written and clean.written and not incremental.unreported
         assert tree(root / "site") == tree(root / "clean-site"), step
 
 

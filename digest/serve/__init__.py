@@ -53,7 +53,13 @@ class Builder:
                 return ""
             self.indexer.cancel()  # the index under way is of the site this build replaces
             started = time.perf_counter()
-            error = self._build(published)
+            error, missed = self._build(published, changed)
+            if missed:  # changed after it was read, or without an event: the new site
+                log.info("%s changed during the build or without a watcher event: "
+                         "building again", ", ".join(missed))  # may not show the change
+                shown.clear()
+                started = time.perf_counter()
+                error, _ = self._build(published, None)
             took = time.perf_counter() - started
             if self.search:  # even after a failed build: the last good site's index
                 self.indexer.start()
@@ -67,18 +73,22 @@ class Builder:
         gc.freeze()  # what this build keeps for the next is not walked by collections between
         return error
 
-    def _build(self, published: Callable[[], None]) -> str:
+    def _build(self, published: Callable[[], None],
+               changed: set[str] | None) -> tuple[str, tuple[str, ...]]:
+        """Build once; return the error text ('' if none) and the content files that changed
+        though not in `changed` (the paths the watcher reported; None: look at all)."""
         try:
             config, warnings = load_config(self.root)
             self.search = config.search
             report = build(config, drafts=self.drafts, keep_on_errors=True,
                            config_problems=tuple(warnings), warm=self.warm,
-                           published=published, defer_search=True, detach=True)
+                           published=published, defer_search=True, detach=True,
+                           changed=changed)
         except (ConfigError, ThemeError, SearchError) as exc:
-            return str(exc)
+            return str(exc), ()
         except Exception:  # a theme or code error must not stop the server
-            return traceback.format_exc(limit=6)
-        return "\n".join(str(p) for p in report.errors)
+            return traceback.format_exc(limit=6), ()
+        return "\n".join(str(p) for p in report.errors), report.unreported
 
 
 def _stop_on_sigterm() -> Callable[[], None]:

@@ -6,10 +6,11 @@ import functools
 import json
 import logging
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Iterable, Mapping, NamedTuple
 
 from digest.cache import text_fingerprint
 from digest.fsutil import atomic_write_bytes
@@ -69,13 +70,14 @@ SETTLED_NS = 2_000_000_000
 
 
 def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] | None = None,
-                 ) -> tuple[list[SourceFile], list[Problem]]:
+                 links: set[str] | None = None) -> tuple[list[SourceFile], list[Problem]]:
     """Return every readable content file under root/content, sorted by path, and problems.
 
     `seen` (kept by `digest serve`, or loaded by load_seen) maps paths to what this
     function read there before; a file whose size, times and inode are unchanged since a
     look taken well after its last change is not read again. It is updated to hold what
-    was found now.
+    was found now. `links`, when given, receives the paths of the content files that are
+    symbolic links.
     """
     files, problems = [], []
     content = root / CONTENT_DIR
@@ -84,6 +86,8 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] |
     for rel_in, path, is_link in find_content(content):
         # file names are bytes: read them as UTF-8 whatever the locale, so output is the same
         rel = os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
+        if is_link and links is not None:
+            links.add(rel)
         link = _link_problem(Path(path), content) if is_link else ""
         if link:
             problems.append(Problem("warning", rel, link))
@@ -109,6 +113,70 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] |
         seen.clear()
         seen.update(now)
     return files, problems
+
+
+def read_changed(root: Path, seen: dict[str, Seen], changed: Iterable[str],
+                 max_bytes: int = MAX_BYTES) -> list[SourceFile] | None:
+    """Return what read_content would, without looking at the content files that a file
+    watcher did not report: `seen` must hold what a full read_content found (no problems,
+    no links) and `changed` every path written, made, moved or removed since (absolute,
+    or relative to the current folder). `seen` is updated as read_content updates it.
+
+    Returns None, changing nothing, when the paths call for a full look: a folder made,
+    moved or removed (an event names the folder, not what it holds), a link, a file that
+    cannot be read (read_content says why), a name that is not UTF-8. Hidden paths and
+    files that are not content (.md, .markdown) are passed over, as read_content passes
+    them over.
+    """
+    content = os.path.join(os.path.abspath(root), CONTENT_DIR)
+    found: dict[str, Seen | None] = {}  # path -> what it holds now (None: nothing)
+    for where in changed:
+        where = os.path.abspath(where)
+        rel_in = os.path.relpath(where, content)
+        if rel_in == os.curdir:
+            return None  # content/ itself was made, moved or removed
+        parts = rel_in.split(os.sep)
+        if parts[0] == os.pardir or any(p.startswith(".") for p in parts):
+            continue  # not in content/ (config, templates), or hidden: read_content skips it
+        rel = os.fsencode(f"{CONTENT_DIR}/{'/'.join(parts)}").decode("utf-8", "surrogateescape")
+        if not _utf8(rel):
+            return None
+        try:
+            st = os.lstat(where)
+        except FileNotFoundError:
+            if rel not in seen and any(k.startswith(rel + "/") for k in seen):
+                return None  # a folder moved away: no event names what it held
+            found[rel] = None
+            continue
+        except OSError:
+            return None
+        if stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode)
+                                        and rel.lower().endswith(SUFFIXES)):
+            return None
+        if not (stat.S_ISREG(st.st_mode) and rel.lower().endswith(SUFFIXES)):
+            found[rel] = None  # not a content file (any more)
+            continue
+        before = seen.get(rel)
+        if before is not None and _unchanged(before, st):
+            continue
+        try:
+            checked = time.time_ns()
+            st, text = _read(where, max_bytes)
+        except (ValueError, OSError):
+            return None
+        found[rel] = Seen(file_status(st), SourceFile(rel, text), checked)
+    if found:
+        added = any(rel not in seen for rel, now in found.items() if now is not None)
+        for rel, now in found.items():
+            if now is not None:
+                seen[rel] = now
+            else:
+                seen.pop(rel, None)
+        if added:  # in path order, as read_content finds them
+            ordered = sorted(seen.items())
+            seen.clear()
+            seen.update(ordered)
+    return [s.source for s in seen.values()]
 
 
 def _read(path: str, max_bytes: int) -> tuple[os.stat_result, str]:

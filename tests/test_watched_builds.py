@@ -1,0 +1,125 @@
+"""Builds told which paths changed (`digest serve`'s watcher) look only at those files
+until the site is up, then at all of them: a change the watcher missed is still found."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_config
+from digest.pipeline import build
+from digest.serve import Builder
+from digest.serve.server import LiveState
+from digest.stages import read
+
+from test_incremental import PLACES, article, tree
+
+
+@pytest.fixture
+def site(make_site) -> Path:
+    return make_site({f"a{n}.md": article(n, PLACES[n % 5], "flood", f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 5)}, config="title: T\nsearch: false\n")
+
+
+def scanned(root: Path) -> dict[str, read.Seen]:
+    seen: dict[str, read.Seen] = {}
+    files, problems = read.read_content(root, seen=seen)
+    assert files and not problems
+    return seen
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+def test_only_the_files_named_are_looked_at(site):
+    seen = scanned(site)
+    a1, a2 = site / "content" / "a1.md", site / "content" / "a2.md"
+    edit(a1, "title: ", "title: New ")
+    edit(a2, "title: ", "title: Unseen ")
+    files = read.read_changed(site, seen, [str(a1), str(site / "config.yaml")])
+    texts = {f.path: f.text for f in files}
+    assert "title: New " in texts["content/a1.md"]
+    assert "Unseen" not in texts["content/a2.md"]  # not named: taken as it was
+    assert [f.path for f in files] == sorted(texts)
+    assert seen["content/a1.md"].source.text == texts["content/a1.md"]
+
+
+def test_added_removed_and_ignored_paths_keep_the_order_a_full_look_gives(site):
+    seen = scanned(site)
+    content = site / "content"
+    (content / "a0.md").write_text(article(9, "Kalmar", "fire", "s9", 9, "Post"), encoding="utf-8")
+    (content / "a3.md").unlink()
+    (content / ".a5.md").write_text("hidden", encoding="utf-8")  # read_content skips these
+    (content / "notes.txt").write_text("not an article", encoding="utf-8")
+    changed = [content / n for n in ("a0.md", "a3.md", ".a5.md", "notes.txt", "4913")]
+    files = read.read_changed(site, seen, map(str, changed))
+    full, _ = read.read_content(site)
+    assert [(f.path, f.digest) for f in files] == [(f.path, f.digest) for f in full]
+    assert list(seen) == [f.path for f in full]
+
+
+@pytest.mark.parametrize("change", ["folder made", "folder moved away", "link", "binary",
+                                    "content itself"])
+def test_paths_only_a_full_look_can_follow_give_none_and_change_nothing(site, change):
+    content = site / "content"
+    (content / "sub").mkdir()
+    (content / "sub" / "b.md").write_text(article(7, "Tarn", "fire", None, 7, "Post"))
+    seen = scanned(site)
+    before = dict(seen)
+    if change == "folder made":
+        (content / "new").mkdir()
+        (content / "new" / "c.md").write_text(article(8, "Tarn", "fire", None, 8, "Post"))
+        named = content / "new"
+    elif change == "folder moved away":
+        (content / "sub").rename(site / "elsewhere")
+        named = content / "sub"
+    elif change == "link":
+        named = content / "linked.md"
+        os.symlink(content / "a1.md", named)
+    elif change == "binary":
+        named = content / "a1.md"
+        named.write_bytes(b"\x00\x01")
+    else:
+        named = content
+    assert read.read_changed(site, seen, [str(named)]) is None
+    assert seen == before
+
+
+def test_a_change_the_watcher_missed_is_found_once_the_site_is_up(site):
+    config, _ = load_config(site)
+    warm: dict = {}
+    build(config, warm=warm)
+    a1, a2 = site / "content" / "a1.md", site / "content" / "a2.md"
+    edit(a1, "title: ", "title: Told ")
+    edit(a2, "title: ", "title: Missed ")
+    report = build(config, warm=warm, changed={str(a1)})
+    assert report.written and report.unreported == ("content/a2.md",)
+    assert b"Told" in (site / "site" / "articles" / "a1" / "index.html").read_bytes()
+    again = build(config, warm=warm, changed=set())  # the full look has read a2 since
+    assert again.written and not again.unreported
+    assert b"Missed" in (site / "site" / "articles" / "a2" / "index.html").read_bytes()
+    clean = build(config, out=site / "clean-site", clean_cache=True)
+    assert clean.written and tree(site / "site") == tree(site / "clean-site")
+
+
+def test_a_bad_file_is_reported_by_every_build_though_no_event_names_it(site):
+    config, _ = load_config(site)
+    (site / "content" / "bad.md").write_bytes(b"---\ntitle: \xff\n---\n")
+    warm: dict = {}
+    assert build(config, warm=warm).errors
+    report = build(config, warm=warm, changed={str(site / "content" / "a1.md")})
+    assert [p.file for p in report.errors] == ["content/bad.md"]
+
+
+def test_serve_builds_again_when_the_watcher_missed_a_change(site):
+    builder = Builder(site, LiveState())
+    assert builder() == ""
+    a1, a2 = site / "content" / "a1.md", site / "content" / "a2.md"
+    edit(a1, "title: ", "title: Told ")
+    edit(a2, "title: ", "title: Missed ")
+    assert builder({str(a1)}) == ""
+    for name, word in (("a1", b"Told"), ("a2", b"Missed")):
+        assert word in (site / "site" / "articles" / name / "index.html").read_bytes()
+    builder.close()
