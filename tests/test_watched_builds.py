@@ -123,3 +123,67 @@ def test_serve_builds_again_when_the_watcher_missed_a_change(site):
     for name, word in (("a1", b"Told"), ("a2", b"Missed")):
         assert word in (site / "site" / "articles" / name / "index.html").read_bytes()
     builder.close()
+
+
+def test_real_saves_reach_the_site_without_a_second_look(make_site, caplog, monkeypatch):
+    """Through watchdog's real events: writes in place, an editor's save through a hidden
+    temporary file renamed over the article, a new file, a removal, a new folder and a
+    renamed one. Each reaches the served site from the watcher's report alone (folders
+    by a full look), never by the look after the site is up."""
+    import logging
+    import time
+
+    from test_serve import get, serving
+    caplog.set_level(logging.INFO, logger="digest.serve")
+    answers = []  # what read_changed made of each report: None sends the build to a full look
+    real = read.read_changed
+    monkeypatch.setattr(read, "read_changed",
+                        lambda *a, **k: answers.append(real(*a, **k)) or answers[-1])
+    root = make_site({"a.md": article(1, "Tarn", "flood", "s1", 3, "Wire")},
+                     config="title: T\nsearch: false\n")
+    content = root / "content"
+
+    def shows(path: str, text: str | None) -> None:
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            status, page = get(port, path)
+            if (text is None and status == 404) or (text is not None and text in page):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{path} does not show {text!r}")
+
+    with serving(root) as port:
+        edit(content / "a.md", "title: ", "title: Inplace ")
+        shows("/articles/a/", "Inplace")
+        tmp = content / ".a.md.swap"
+        tmp.write_text((content / "a.md").read_text().replace("Inplace", "Renamed"))
+        os.replace(tmp, content / "a.md")
+        shows("/articles/a/", "Renamed")
+        (content / "b.md").write_text(article(2, "Kalmar", "fire", "s2", 4, "Post"))
+        shows("/articles/b/", "fire in Kalmar")
+        (content / "b.md").unlink()
+        shows("/articles/b/", None)
+        (content / "sub").mkdir()
+        (content / "sub" / "c.md").write_text(article(3, "Harrow", "strike", "s3", 5, "Post"))
+        shows("/articles/c/", "strike in Harrow")
+        (content / "sub").rename(content / "sub2")
+        edit(content / "sub2" / "c.md", "title: ", "title: Moved ")
+        shows("/articles/c/", "Moved")
+    assert not [r for r in caplog.records if "without a watcher event" in r.getMessage()]
+    assert [a is not None for a in answers][:4] == [True] * 4  # the files, told
+    assert None in answers  # the folders, looked at
+
+
+def test_serve_leaves_a_change_the_watcher_noticed_to_the_build_it_calls_for(site, caplog):
+    builder = Builder(site, LiveState())
+    assert builder() == ""
+    a1, a2 = site / "content" / "a1.md", site / "content" / "a2.md"
+    edit(a1, "title: ", "title: Told ")
+    edit(a2, "title: ", "title: Later ")  # saved during the build: its call comes next
+    builder.notice({str(a2)})
+    assert builder({str(a1)}) == ""
+    assert b"Later" not in (site / "site" / "articles" / "a2" / "index.html").read_bytes()
+    assert builder({str(a2)}) == ""
+    assert b"Later" in (site / "site" / "articles" / "a2" / "index.html").read_bytes()
+    assert not [r for r in caplog.records if "without a watcher event" in r.getMessage()]
+    builder.close()

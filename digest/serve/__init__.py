@@ -31,6 +31,13 @@ class Builder:
         self.closed = False
         self.indexer = Indexer(root)  # the search index, made after each new site is up
         self.search = False  # the last config read asks for a search index
+        self.noticed: set[str] = set()  # paths the watcher reported, not yet built from
+        self.noticing = threading.Lock()
+
+    def notice(self, paths: set[str]) -> None:
+        """Hear of changed paths as soon as the watcher does (its calls come later)."""
+        with self.noticing:
+            self.noticed |= paths
 
     def close(self) -> None:
         """Wait for a build under way to finish, then start no more. A build stopped
@@ -53,10 +60,14 @@ class Builder:
                 return ""
             self.indexer.cancel()  # the index under way is of the site this build replaces
             started = time.perf_counter()
+            with self.noticing:
+                self.noticed -= changed or set()
             error, missed = self._build(published, changed)
-            if missed:  # changed after it was read, or without an event: the new site
-                log.info("%s changed during the build or without a watcher event: "
-                         "building again", ", ".join(missed))  # may not show the change
+            with self.noticing:  # changed during the build: the call for it is coming
+                missed = tuple(m for m in missed if str(self.root / m) not in self.noticed)
+            if missed:  # changed without a watcher event: the new site may not show it
+                log.warning("%s changed without a watcher event: building again",
+                            ", ".join(missed))
                 shown.clear()
                 started = time.perf_counter()
                 error, _ = self._build(published, None)
@@ -115,7 +126,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = 
     except ConfigError:
         base_path = "/"
     server = make_server(root / "site", state, host, port, base_path)
-    observer = watch(root, builder)
+    observer = watch(root, builder, on_notice=builder.notice)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     print(f"serving {root / 'site'} at http://{host}:{server.server_address[1]}{base_path} "

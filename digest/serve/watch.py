@@ -24,10 +24,13 @@ SETTLED = 0.01  # seconds: events of one burst (a save, a git checkout) come wit
 
 class Debouncer(FileSystemEventHandler):
     """Collect changed paths and call `on_change(paths)` once no event came for `delay`
-    seconds, or for SETTLED seconds after an event that ends a change."""
+    seconds, or for SETTLED seconds after an event that ends a change. `on_notice(paths)`,
+    when given, hears of each event's paths at once."""
 
-    def __init__(self, root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05):
+    def __init__(self, root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05,
+                 on_notice: Callable[[set[str]], None] | None = None):
         self.root, self.on_change, self.delay = root, on_change, delay
+        self.on_notice = on_notice
         self.pending: set[str] = set()
         self.lock = threading.Lock()
         self.timer: threading.Timer | None = None
@@ -40,6 +43,8 @@ class Debouncer(FileSystemEventHandler):
         paths = {p for p in (event.src_path, getattr(event, "dest_path", "")) if p and self.relevant(p)}
         if not paths:
             return
+        if self.on_notice is not None:
+            self.on_notice({str(p) for p in paths})
         with self.lock:
             self.pending |= {str(p) for p in paths}
             if self.timer:
@@ -68,9 +73,10 @@ class Debouncer(FileSystemEventHandler):
             self.on_change(paths)
 
 
-def watch(root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05) -> Observer:
+def watch(root: Path, on_change: Callable[[set[str]], None], delay: float = 0.05,
+          on_notice: Callable[[set[str]], None] | None = None) -> Observer:
     """Start and return an observer over the site's inputs; never the output folder."""
-    handler = Debouncer(root, on_change, delay)
+    handler = Debouncer(root, on_change, delay, on_notice)
     observer = Observer()
     observer.schedule(handler, str(root), recursive=False)  # config.yaml
     for name in WATCHED_DIRS:
