@@ -40,13 +40,14 @@ class Debouncer(FileSystemEventHandler):
             return
         if event.is_directory and event.event_type == "modified":
             return  # a folder's times: the events of its files say what changed
-        paths = {p for p in (event.src_path, getattr(event, "dest_path", "")) if p and self.relevant(p)}
+        paths = {str(p) for p in (event.src_path, getattr(event, "dest_path", ""))
+                 if p and self.relevant(p)}
         if not paths:
             return
         if self.on_notice is not None:
-            self.on_notice({str(p) for p in paths})
+            self.on_notice(paths)
         with self.lock:
-            self.pending |= {str(p) for p in paths}
+            self.pending |= paths
             if self.timer:
                 self.timer.cancel()
             wait = min(SETTLED, self.delay) if event.event_type in DONE else self.delay
