@@ -164,8 +164,9 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         if FEATURES not in caches:
             caches[FEATURES] = _store(config, FEATURES, warm, clean_cache)
         return caches[FEATURES]
+    memo = warm.setdefault(STORIES, {}) if warm is not None else None
     stories, story_ids = group.form_stories(articles, known_ids, cache=stories_cache,
-                                            features=features)
+                                            features=features, memo=memo)
     progress("analyze")
     story_fps: dict[str, str] = {}
     stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words,
@@ -216,6 +217,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         warm[FILES] = seen
         if scanned is seen:
             warm[SCANNED] = seen
+        warm[STORIES] = memo
         warm[JSON_LINES] = (rendered.fps["digest.json"],
                             export.Reuse(os.fspath(out / "digest.json"), rendered.records))
     return _done(report, started, written=True)
@@ -227,6 +229,7 @@ FILES = "content files"  # in `warm`: what read_content read, by path (its `seen
 # since was read (read.read_changed can go on from it); missing otherwise
 SCANNED = "content files scanned"
 JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, export.Reuse)
+STORIES = "stories"  # in `warm`: group.form_stories' memo
 
 
 def _scan(root: Path, seen: dict[str, read.Seen], warm: dict[str, Any] | None,

@@ -277,6 +277,35 @@ def test_compiled_templates_are_kept_signed_and_foreign_ones_never_run(make_site
     assert report.written and tree(root / "again") == before
 
 
+def test_stories_kept_between_serve_builds_follow_every_field_they_are_made_from(make_site):
+    """form_stories' memo (digest serve) gives what a call without it gives, after edits to
+    each field stories are made from, and to the story ids known from earlier builds."""
+    from dataclasses import replace
+
+    from digest.stages import clean, group, read
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 2], EVENTS[n % 2], None, 3 + n, "Wire")
+                      for n in range(1, 5)},
+                     config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    articles, _ = clean.clean_all(read.read_content(root)[0], config)
+    memo: dict = {}
+    known: dict[str, str] = {}
+    steps = [lambda a: a, lambda a: [replace(a[0], pinned=True), *a[1:]],
+             lambda a: [replace(a[0], weight=5), *a[1:]],
+             lambda a: [replace(a[1], title="Another title"), *a[:1], *a[2:]],
+             lambda a: [replace(a[1], story="s9"), *a[:1], *a[2:]],
+             lambda a: a[:3]]
+    ids = set()
+    for step in steps:
+        articles = step(articles)
+        for known in ({}, {"a1": "kept-id"}):
+            fresh = group.form_stories(articles, known)
+            assert group.form_stories(articles, known, memo=memo) == fresh
+            assert group.form_stories(articles, dict(known), memo=memo) == fresh  # from the memo
+            ids |= {s.id for s in fresh[0]}
+    assert "kept-id" in ids and "s9" in ids
+
+
 def test_unchanged_files_are_not_read_again_and_same_tick_edits_are_not_missed(make_site,
                                                                                monkeypatch):
     from digest.stages import read

@@ -13,17 +13,25 @@ Grouper = Callable[[Sequence[Article]], list[tuple[str, ...]]]
 
 def form_stories(articles: Sequence[Article], known: Mapping[str, str],
                  grouper: Grouper | None = None, cache: Store | None = None,
-                 features: Callable[[], Store] | None = None,
+                 features: Callable[[], Store] | None = None, memo: dict | None = None,
                  ) -> tuple[list[Story], dict[str, str]]:
     """Return stories (ids stable across builds via `known`: article id -> story id) and the new map.
 
     The grouping is reused from `cache` while no article's text, title, date or story key
     changed; else made by `grouper`, or by digest.analyze.group.group_articles (imported
     only then: it brings numpy) with the store `features()` opens for its articles'
-    feature tokens.
+    feature tokens. A long-running caller passes the same `memo` dict to every call: the
+    stories are then made again only when something they are made from changed.
     """
-    by_id = {a.id: a for a in articles}
     fp = text_fingerprint(*sorted(a.grouping_key for a in articles))
+    # the rest of what stories are made from: grouping_key covers ids, story keys, dates
+    # and titles (at 10,000 articles, making the stories again took 0.06-0.09 s)
+    inputs = (fp, [(a.id, a.pinned, a.weight) for a in articles], known)
+    if memo is not None and memo.get("inputs") == inputs and grouper is None:
+        if cache is not None:
+            cache.put("groups", fp, memo["groups"])
+        return list(memo["stories"]), dict(memo["mapping"])
+    by_id = {a.id: a for a in articles}
     groups = cache.get("groups", fp) if cache is not None else None
     if groups is None and grouper is not None:
         groups = grouper(articles)
@@ -44,7 +52,12 @@ def form_stories(articles: Sequence[Article], known: Mapping[str, str],
             id=sid, title=members[0].title, articles=tuple(a.id for a in members),
             pinned=any(a.pinned for a in members), weight=max(a.weight for a in members)))
     mapping = {aid: s.id for s in stories for aid in s.articles}
-    return sorted(stories, key=lambda s: s.id), mapping
+    stories.sort(key=lambda s: s.id)
+    if memo is not None:
+        memo.update(inputs=(fp, inputs[1], dict(known)), groups=groups, stories=stories,
+                    mapping=mapping)
+        return list(stories), dict(mapping)
+    return stories, mapping
 
 
 def _story_id(members: list[Article], known: Mapping[str, str], taken: set[str],
