@@ -229,7 +229,8 @@ FILES = "content files"  # in `warm`: what read_content read, by path (its `seen
 # since was read (read.read_changed can go on from it); missing otherwise
 SCANNED = "content files scanned"
 JSON_LINES = "digest.json lines"  # in `warm`: (digest.json's fingerprint, export.Reuse)
-STORIES = "stories"  # in `warm`: group.form_stories' memo
+# in `warm`: group.form_stories' memo (the caches in `warm` go by their store's name)
+STORIES = "stories made"
 
 
 def _scan(root: Path, seen: dict[str, read.Seen], warm: dict[str, Any] | None,
