@@ -195,14 +195,12 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     shown = trees.active(out, state)  # the tree just put up
     if shown is not None:
         export.save_index(shown, rendered.fps["digest.json"], rendered.records)
-    unreported: tuple[str, ...] = ()
     if hinted is not None:  # the site is up: now look at every file, as a build would have
         used = {f.path: f.digest for f in files}
         again, found_now = _scan(config.root, seen, warm)
-        unreported = tuple(sorted({f.path for f in again if used.get(f.path) != f.digest}
-                                  | (used.keys() - {f.path for f in again})
-                                  | {p.file for p in found_now}))
-        report = replace(report, unreported=unreported)
+        report = replace(report, unreported=tuple(sorted(
+            {f.path for f in again if used.get(f.path) != f.digest}
+            | (used.keys() - {f.path for f in again}) | {p.file for p in found_now})))
     read.save_seen(state, seen)
     for store in caches.values():
         cache.save_store(store)

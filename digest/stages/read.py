@@ -84,8 +84,7 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] |
     memo = {} if seen is None else seen
     now: dict[str, Seen] = {}
     for rel_in, path, is_link in find_content(content):
-        # file names are bytes: read them as UTF-8 whatever the locale, so output is the same
-        rel = os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
+        rel = _site_path(rel_in)
         if is_link and links is not None:
             links.add(rel)
         link = _link_problem(Path(path), content) if is_link else ""
@@ -138,7 +137,7 @@ def read_changed(root: Path, seen: dict[str, Seen], changed: Iterable[str],
         parts = rel_in.split(os.sep)
         if parts[0] == os.pardir or any(p.startswith(".") for p in parts):
             continue  # not in content/ (config, templates), or hidden: read_content skips it
-        rel = os.fsencode(f"{CONTENT_DIR}/{'/'.join(parts)}").decode("utf-8", "surrogateescape")
+        rel = _site_path("/".join(parts))
         if not _utf8(rel):
             return None
         try:
@@ -150,10 +149,10 @@ def read_changed(root: Path, seen: dict[str, Seen], changed: Iterable[str],
             continue
         except OSError:
             return None
-        if stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode)
-                                        and rel.lower().endswith(SUFFIXES)):
+        named = rel.lower().endswith(SUFFIXES)  # as a content file is
+        if stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and named):
             return None
-        if not (stat.S_ISREG(st.st_mode) and rel.lower().endswith(SUFFIXES)):
+        if not (stat.S_ISREG(st.st_mode) and named):
             found[rel] = None  # not a content file (any more)
             continue
         before = seen.get(rel)
@@ -177,6 +176,13 @@ def read_changed(root: Path, seen: dict[str, Seen], changed: Iterable[str],
             seen.clear()
             seen.update(ordered)
     return [s.source for s in seen.values()]
+
+
+def _site_path(rel_in: str) -> str:
+    """Return the path, relative to the site folder, of a file at `rel_in` in content/: the
+    key read_content and read_changed both use. File names are bytes: they are read as
+    UTF-8 whatever the locale, so output is the same."""
+    return os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
 
 
 def _read(path: str, max_bytes: int) -> tuple[os.stat_result, str]:
