@@ -113,6 +113,54 @@ def test_a_bad_file_is_reported_by_every_build_though_no_event_names_it(site):
     assert [p.file for p in report.errors] == ["content/bad.md"]
 
 
+def test_a_file_removed_while_its_folder_is_looked_at_is_gone_not_a_problem(site, monkeypatch):
+    """A file listed, then removed before it is read (an editor deleting it during a build)
+    is absent, as a look a moment later finds it: not "cannot read"."""
+    listed = read.find_content
+    gone = site / "content" / "a2.md"
+
+    def then_remove(content):
+        found = listed(content)
+        gone.unlink()
+        return found
+    monkeypatch.setattr(read, "find_content", then_remove)
+    files, problems = read.read_content(site)
+    assert not problems
+    assert [f.path for f in files] == ["content/a1.md", "content/a3.md", "content/a4.md"]
+
+
+def test_a_removal_during_the_look_after_the_site_is_up_keeps_the_watchers_reports(site,
+                                                                                   monkeypatch):
+    """CI saw this race: a file is removed while the build that just put up the site lists
+    and reads every file. The next build, told of the removal, still needs no full look."""
+    config, _ = load_config(site)
+    warm: dict = {}
+    build(config, warm=warm)
+    a1, a2 = site / "content" / "a1.md", site / "content" / "a2.md"
+    armed: list[bool] = []
+    listed = read.find_content
+
+    def then_remove(content):  # in the look after the site is up: listed, then removed
+        found = listed(content)
+        if armed and a2.exists():
+            a2.unlink()
+        return found
+    monkeypatch.setattr(read, "find_content", then_remove)
+    answers = []
+    real = read.read_changed
+    monkeypatch.setattr(read, "read_changed",
+                        lambda *a, **k: answers.append(real(*a, **k)) or answers[-1])
+    edit(a1, "title: ", "title: Told ")
+    report = build(config, warm=warm, changed={str(a1)}, published=lambda: armed.append(True))
+    assert report.written and report.unreported == ("content/a2.md",) and not report.problems
+    again = build(config, warm=warm, changed={str(a2)})
+    assert [a is not None for a in answers] == [True, True]
+    assert again.written and not again.unreported and not again.problems
+    assert not (site / "site" / "articles" / "a2").exists()
+    clean = build(config, out=site / "clean-site", clean_cache=True)
+    assert clean.written and tree(site / "site") == tree(site / "clean-site")
+
+
 def test_serve_builds_again_when_the_watcher_missed_a_change(site):
     builder = Builder(site, LiveState())
     assert builder() == ""

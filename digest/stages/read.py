@@ -106,6 +106,8 @@ def read_content(root: Path, max_bytes: int = MAX_BYTES, seen: dict[str, Seen] |
                 found = Seen(file_status(st), SourceFile(rel, text), checked)
             files.append(found.source)
             now[rel] = found
+        except FileNotFoundError:
+            continue  # removed since its folder was listed: a look now would not find it
         except (ValueError, OSError) as exc:
             problems.append(read_problem(rel, exc))
     if seen is not None:
