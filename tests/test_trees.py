@@ -56,21 +56,27 @@ def test_interrupted_publish_leaves_the_served_site_whole(tmp_path, monkeypatch)
     assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A1"}
 
 
+def _pooled(threads: list[str]) -> bool:
+    return all(name.startswith("digest-update") for name in threads)
+
+
 def test_many_changes_are_put_in_place_by_several_threads(tmp_path, monkeypatch):
     """Runs of outputs go to threads of their own (trees._put): fresh trees, trees brought
     up to date (new, changed, unchanged and stale files, a file no manifest names in the
     way), and a failure in one thread fails the publish and leaves the served site whole."""
     monkeypatch.setattr(trees, "UPDATE_RUN", 2)  # threads from 4 changed outputs on
-    threads: set[str] = set()
+    # One thread name per run of outputs put: the pool reuses a worker that finished its
+    # run before the next was handed out (their names alone made this test flaky).
+    threads: list[str] = []
     real_put = trees._put
 
     def put(*args):
-        threads.add(threading.current_thread().name)
+        threads.append(threading.current_thread().name)
         return real_put(*args)
     monkeypatch.setattr(trees, "_put", put)
     one = {f"a/{n}/index.html": b"A%d" % n for n in range(30)} | {"index.html": b"1"}
     publish(tmp_path, one)  # a fresh tree
-    assert tree(tmp_path / "site") == one and len(threads) > 1
+    assert tree(tmp_path / "site") == one and len(threads) > 1 and _pooled(threads)
     two = dict(one) | {f"a/{n}/index.html": b"B%d" % n for n in range(0, 30, 3)}
     two |= {f"b/{n}.html": b"new" for n in range(9)} | {"index.html": b"2"}
     del two["a/1/index.html"]
@@ -85,7 +91,7 @@ def test_many_changes_are_put_in_place_by_several_threads(tmp_path, monkeypatch)
     changed = {k: v for k, v in three.items() if two.get(k) != v}
     fps = {k: content_hash(v) for k, v in three.items()}
     trees.publish(tmp_path / "site", changed, fps, tmp_path / ".digest")()  # the rest linked
-    assert tree(tmp_path / "site") == three and len(threads) > 1
+    assert tree(tmp_path / "site") == three and len(threads) > 1 and _pooled(threads)
     assert (tmp_path / "site").resolve() == idle
     assert (idle / "a/6/index.html").stat().st_ino == \
         (two_tree / "a/6/index.html").stat().st_ino  # as in `two`: linked from its tree
