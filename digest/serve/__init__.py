@@ -21,6 +21,9 @@ from digest.serve.watch import watch
 log = logging.getLogger(__name__)
 
 
+NOTICE_GRACE = 0.2  # seconds Builder waits for the watcher to report a change it found
+
+
 class Builder:
     """Runs one build at a time and publishes its outcome to the live state."""
 
@@ -63,8 +66,7 @@ class Builder:
             with self.noticing:
                 self.noticed -= changed or set()
             error, missed = self._build(published, changed)
-            with self.noticing:  # changed during the build: the call for it is coming
-                missed = tuple(m for m in missed if str(self.root / m) not in self.noticed)
+            missed = self._unnoticed(missed)
             if missed:  # changed without a watcher event: the new site may not show it
                 log.warning("%s changed without a watcher event: building again",
                             ", ".join(missed))
@@ -83,6 +85,20 @@ class Builder:
             self.state.publish(error)
         gc.freeze()  # what this build keeps for the next is not walked by collections between
         return error
+
+    def _unnoticed(self, missed: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the content files in `missed` (changed, but not in the build's report)
+        that the watcher has not reported either, waiting up to NOTICE_GRACE for it: an
+        event reaches `notice` through watchdog's threads some milliseconds after the
+        write, and the look after the site is up may see the file first. A change the
+        watcher did report gets the build its own call asks for."""
+        end = time.monotonic() + NOTICE_GRACE
+        while True:
+            with self.noticing:
+                missed = tuple(m for m in missed if str(self.root / m) not in self.noticed)
+            if not missed or time.monotonic() >= end:
+                return missed
+            time.sleep(0.01)
 
     def _build(self, published: Callable[[], None],
                changed: set[str] | None) -> tuple[str, tuple[str, ...]]:
