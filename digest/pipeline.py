@@ -198,9 +198,9 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     if hinted is not None:  # the site is up: now look at every file, as a build would have
         used = {f.path: f.digest for f in files}
         again, found_now = _scan(config.root, seen, warm)
-        report = replace(report, unreported=tuple(sorted(
-            {f.path for f in again if used.get(f.path) != f.digest}
-            | (used.keys() - {f.path for f in again}) | {p.file for p in found_now})))
+        now = {f.path: f.digest for f in again}
+        differ = {path for path in used.keys() | now.keys() if used.get(path) != now.get(path)}
+        report = replace(report, unreported=tuple(sorted(differ | {p.file for p in found_now})))
     read.save_seen(state, seen)
     for store in caches.values():
         cache.save_store(store)
