@@ -129,6 +129,28 @@ def test_a_file_removed_while_its_folder_is_looked_at_is_gone_not_a_problem(site
     assert [f.path for f in files] == ["content/a1.md", "content/a3.md", "content/a4.md"]
 
 
+def test_a_file_removed_between_its_status_and_its_read_is_gone_not_a_full_look(site,
+                                                                               monkeypatch):
+    """A reported file removed after read_changed took its status, before it read it, is
+    absent, as read_content finds it: the watcher's reports still stand for it."""
+    seen = scanned(site)
+    a2 = site / "content" / "a2.md"
+    edit(a2, "title: ", "title: Gone ")
+    real = read._read
+
+    def remove_then_read(path, max_bytes):
+        os.unlink(path)
+        return real(path, max_bytes)
+    monkeypatch.setattr(read, "_read", remove_then_read)
+    files = read.read_changed(site, seen, [str(a2)])
+    assert files is not None and not a2.exists()
+    monkeypatch.undo()
+    full, problems = read.read_content(site)
+    assert not problems
+    assert [(f.path, f.digest) for f in files] == [(f.path, f.digest) for f in full]
+    assert list(seen) == [f.path for f in full]
+
+
 def test_a_removal_during_the_look_after_the_site_is_up_keeps_the_watchers_reports(site,
                                                                                    monkeypatch):
     """CI saw this race: a file is removed while the build that just put up the site lists

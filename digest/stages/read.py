@@ -163,6 +163,9 @@ def read_changed(root: Path, seen: dict[str, Seen], changed: Iterable[str],
         try:
             checked = time.time_ns()
             st, text = _read(where, max_bytes)
+        except FileNotFoundError:  # removed since its status was taken, as read_content
+            found[rel] = None  # finds it then; the watcher reports the removal too
+            continue
         except (ValueError, OSError):
             return None
         found[rel] = Seen(file_status(st), SourceFile(rel, text), checked)
