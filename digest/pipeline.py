@@ -5,6 +5,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -93,13 +94,18 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     # garbage cycles worth collecting (a clean build at 10,000 articles peaks at the same
     # 0.8 GB without it), and its passes over millions of live objects cost 10 % of a
     # one-edit rebuild. Reference counting still frees everything as usual.
+    # The cache stores are read on a thread of their own while the content files are looked
+    # at: reading files, checking signatures and taking file statuses let go of the
+    # interpreter lock (0.045 s of a 0.8 s one-edit build at 10,000 articles).
     with fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked, lock_timeout), \
-            cache.no_collection():
+            cache.no_collection(), \
+            ThreadPoolExecutor(1, thread_name_prefix="digest-cache") as loader:
         _remove_litter(state)
-        caches = {name: _store(config, name, warm, clean_cache) for name in names}
+        cache.signing_key()  # read or made here, once, not on two threads at a time
+        opening = [loader.submit(_store, config, name, warm, clean_cache) for name in names]
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
-                      progress, warm, caches, started, published, defer_search, detach,
-                      changed)
+                      progress, warm, lambda: {n: f.result() for n, f in zip(names, opening)},
+                      started, published, defer_search, detach, changed)
 
 
 LOCK_FILE = "build.lock"  # in .digest/: held by the build under way, with its pid
@@ -132,10 +138,9 @@ def _remove_litter(state: Path) -> None:
 def _build(config: Config, out: Path, drafts: bool, strict: bool,
            config_problems: tuple[Problem, ...], keep_on_errors: bool, clean_cache: bool,
            progress: Callable[[str], None], warm: dict[str, Any] | None,
-           caches: dict[str, cache.Store], started: float,
+           opened: Callable[[], dict[str, cache.Store]], started: float,
            published: Callable[[], None] | None, defer_search: bool,
            detach: bool, changed: Iterable[str] | None) -> BuildReport:
-    articles_cache, stories_cache, pages_cache = list(caches.values())
     progress("read")
     state = config.root / write.STATE_DIR
     if clean_cache:
@@ -152,6 +157,8 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         files, problems = hinted, []
     else:
         files, problems = _scan(config.root, seen, warm)
+    caches = opened()
+    articles_cache, stories_cache, pages_cache = list(caches.values())
     progress("clean")
     article_fps: dict[str, str] = {}
     articles, found = clean.clean_all(files, config, drafts=drafts, cache=articles_cache,
