@@ -103,9 +103,13 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
         _remove_litter(state)
         cache.signing_key()  # read or made here, once, not on two threads at a time
         opening = [loader.submit(_store, config, name, warm, clean_cache) for name in names]
+
+        def opened() -> dict[str, cache.Store]:
+            stores = {name: f.result() for name, f in zip(names, opening)}
+            loader.shutdown()  # its thread ends: the stages fork worker processes later
+            return stores
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
-                      progress, warm, lambda: {n: f.result() for n, f in zip(names, opening)},
-                      started, published, defer_search, detach, changed)
+                      progress, warm, opened, started, published, defer_search, detach, changed)
 
 
 LOCK_FILE = "build.lock"  # in .digest/: held by the build under way, with its pid

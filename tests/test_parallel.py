@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,10 @@ def test_chunks_come_back_in_order_and_meanwhile_runs_here(monkeypatch):
 def test_demo_site_built_by_workers_is_the_site_one_process_builds(tmp_path, monkeypatch):
     """The demo is too small to reach the pool on its own: every stage is made to use it."""
     outputs = {}
+    threads = []  # the threads running when the build forks workers: the pipeline's own
+    fork_context = parallel._fork_context  # (the cache reader's) have ended by then
+    monkeypatch.setattr(parallel, "_fork_context", lambda: threads.append(
+        [t.name for t in threading.enumerate()]) or fork_context())
     for workers, least in (("1", parallel.MIN_ITEMS), ("2", 1)):
         src = tmp_path / f"w{workers}"
         shutil.copytree(REPO / "content", src / "content")
@@ -48,3 +53,4 @@ def test_demo_site_built_by_workers_is_the_site_one_process_builds(tmp_path, mon
         assert report.written and not report.errors, report.problems
         outputs[workers] = tree(src / "site")
     assert outputs["1"] == outputs["2"]
+    assert threads and not [n for names in threads for n in names if n.startswith("digest-")]
