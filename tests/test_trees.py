@@ -326,3 +326,67 @@ def test_a_deferred_index_is_recorded_stale_and_never_skipped(tmp_path):
     Indexer()(served, stale, trees.search_staging(served))
     assert trees.install_search(site, state, served, key, {"a": "a3"}, aside)
     assert shards(site) == {"a": "a3"} and (aside / "a" / "pagefind.js").read_text() == "a1"
+
+
+def whole(n: int, tag: bytes) -> dict[str, bytes]:
+    """A site of n pages, every one of them made with `tag` (a change to every page)."""
+    return {"index.html": tag, **{f"p{i}/index.html": tag + b"%d" % i for i in range(n)}}
+
+
+def put_runs(monkeypatch) -> list[list[str]]:
+    runs: list[list[str]] = []
+    real = trees._put
+    monkeypatch.setattr(trees, "_put", lambda tree, source, files, rels, aside:
+                        runs.append(list(rels)) or real(tree, source, files, rels, aside))
+    return runs
+
+
+def test_catching_up_leaves_the_next_build_only_what_it_changes(tmp_path, monkeypatch):
+    publish(tmp_path, whole(150, b"old"))
+    publish(tmp_path, whole(150, b"new"))
+    publish(tmp_path, {**whole(150, b"new"), "gone/index.html": b"x"})
+    publish(tmp_path, whole(150, b"newer"))  # a change to every page: the idle tree is behind
+    served, state = (tmp_path / "site").resolve(), tmp_path / ".digest"
+    idle = next(t for t in trees.trees(tmp_path / "site", state) if t != served)
+    assert trees.catch_up(tmp_path / "site", state, lambda: False) == 151
+    assert tree(idle) == tree(served) == whole(150, b"newer")
+    assert not (idle / "gone").exists()  # and what the served tree no longer has is gone
+    manifests = trees.load_manifests(tmp_path / "site", state)
+    assert manifests[str(idle)] == manifests[str(served)]
+    assert all((idle / rel).stat().st_ino == (served / rel).stat().st_ino for rel in tree(idle))
+    assert not [p for p in idle.rglob("*") if p.name.startswith(".")]
+    runs = put_runs(monkeypatch)
+    publish(tmp_path, {**whole(150, b"newer"), "p3/index.html": b"edited"})
+    assert sorted(r for run in runs for r in run) == ["p3/index.html"]  # not 151 files
+    assert tree(tmp_path / "site") == {**whole(150, b"newer"), "p3/index.html": b"edited"}
+    assert trees.catch_up(tmp_path / "site", state, lambda: False) == 0  # one file: left
+
+
+def test_a_catch_up_stopped_or_failing_midway_leaves_a_tree_builds_can_trust(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr(trees, "CATCH_UP_MIN", 1)
+    for tag in (b"a", b"b", b"c"):
+        publish(tmp_path, whole(20, tag))
+    out, state = tmp_path / "site", tmp_path / ".digest"
+    asked = []
+    assert trees.catch_up(out, state, lambda: asked.append(1) or len(asked) > 7) == 7
+    real, calls = trees.link_or_copy, []
+
+    def failing(src, dest):
+        calls.append(dest)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return real(src, dest)
+    monkeypatch.setattr(trees, "link_or_copy", failing)
+    with pytest.raises(OSError):
+        trees.catch_up(out, state, lambda: False)
+    served = out.resolve()
+    idle = next(t for t in trees.trees(out, state) if t != served)
+    held = trees.load_manifests(out, state)[str(idle)]  # written though the work failed
+    assert sum(held[r] == content_hash(v) for r, v in whole(20, b"c").items()) == 7 + 3
+    assert not [p for p in idle.rglob("*") if p.name.startswith(".")]  # no half-made file
+    assert tree(idle) == {r: (v if held[r] == content_hash(v) else whole(20, b"b")[r])
+                          for r, v in whole(20, b"c").items()}  # the manifest tells the truth
+    monkeypatch.setattr(trees, "link_or_copy", real)
+    publish(tmp_path, {**whole(20, b"c"), "new/index.html": b"N"})
+    assert tree(out) == {**whole(20, b"c"), "new/index.html": b"N"}

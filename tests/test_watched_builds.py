@@ -11,7 +11,7 @@ from digest.config import load_config
 from digest.pipeline import build
 from digest.serve import Builder
 from digest.serve.server import LiveState
-from digest.stages import read
+from digest.stages import read, trees
 
 from test_incremental import PLACES, article, tree
 
@@ -288,3 +288,80 @@ def test_serve_leaves_a_change_the_watcher_noticed_to_the_build_it_calls_for(sit
     assert b"Later" in (site / "site" / "articles" / "a2" / "index.html").read_bytes()
     assert not [r for r in caplog.records if "without a watcher event" in r.getMessage()]
     builder.close()
+
+
+def moved_by_builds(monkeypatch) -> list[str]:
+    """Return the list that receives each output a build puts into its tree."""
+    moved: list[str] = []
+    real = trees._put
+    monkeypatch.setattr(trees, "_put", lambda tree, source, files, rels, aside:
+                        moved.extend(rels) or real(tree, source, files, rels, aside))
+    return moved
+
+
+def served_and_idle(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the manifests of the served tree and of the other one."""
+    served = (root / "site").resolve()
+    manifests = trees.load_manifests(root / "site", root / ".digest")
+    idle = next(t for t in trees.trees(root / "site", root / ".digest") if t != served)
+    return manifests[str(served)], manifests.get(str(idle), {})
+
+
+def test_serve_brings_the_idle_tree_up_to_date_after_a_change_to_every_page(site, monkeypatch):
+    """After a build that changed every page, serve links the served files into the other
+    tree while nothing is edited: the next edit's build puts in place only what it changes."""
+    monkeypatch.setattr(trees, "CATCH_UP_MIN", 1)
+    builder = Builder(site, LiveState())
+    assert builder() == ""
+    edit(site / "config.yaml", "title: T", "title: Retitled")  # every page shows it
+    assert builder({str(site / "config.yaml")}) == ""
+    builder.catchup.thread.join(30)
+    before, idle = served_and_idle(site)
+    assert idle == before
+    moved = moved_by_builds(monkeypatch)
+    a1 = site / "content" / "a1.md"
+    edit(a1, "title: ", "title: Told ")
+    assert builder({str(a1)}) == ""
+    after, _ = served_and_idle(site)
+    assert sorted(moved) == sorted(r for r in after if before.get(r) != after[r])
+    assert 0 < len(moved) < len(after) / 2
+    builder.close()
+    clean = build(load_config(site)[0], out=site / "clean-site", clean_cache=True)
+    assert clean.written and tree(site / "site") == tree(site / "clean-site")
+
+
+def test_a_build_stops_the_catch_up_under_way_and_the_site_stays_whole(site, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(trees, "CATCH_UP_MIN", 1)
+    builder = Builder(site, LiveState())
+    assert builder() == ""
+    real_link, linking = trees.link_or_copy, threading.Event()
+
+    def slow(src, dest):  # the catch-up takes seconds: an edit comes while it runs
+        if threading.current_thread().name == "digest-catch-up":
+            linking.set()
+            time.sleep(0.1)
+        return real_link(src, dest)
+    monkeypatch.setattr(trees, "link_or_copy", slow)
+    done = []  # (whether it began after the slow linking did, files it put in place)
+    real_catch_up = trees.catch_up
+    monkeypatch.setattr(trees, "catch_up", lambda *a: done.append(
+        (linking.is_set(), real_catch_up(*a))) or done[-1][1])
+    edit(site / "config.yaml", "title: T", "title: Retitled")
+    assert builder({str(site / "config.yaml")}) == ""
+    behind = len(served_and_idle(site)[0])
+    assert linking.wait(30)
+    a1 = site / "content" / "a1.md"
+    edit(a1, "title: ", "title: Told ")
+    assert builder({str(a1)}) == ""  # stops the catch-up first
+    stopped = [n for later, n in done if not later][-1]  # the one that began first
+    assert 0 < stopped < behind
+    builder.close()
+    assert b"Told" in (site / "site" / "articles" / "a1" / "index.html").read_bytes()
+    clean = build(load_config(site)[0], out=site / "clean-site", clean_cache=True)
+    assert clean.written and tree(site / "site") == tree(site / "clean-site")
+    monkeypatch.undo()
+    again = build(load_config(site)[0])  # the tree the stopped catch-up left: trusted, whole
+    assert again.written and tree(site / "site") == tree(site / "clean-site")

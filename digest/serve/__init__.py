@@ -14,6 +14,7 @@ from digest.config import ConfigError, load_config
 from digest.pipeline import build
 from digest.search import SearchError
 from digest.theme import ThemeError
+from digest.serve.catchup import CatchUp
 from digest.serve.indexing import Indexer
 from digest.serve.server import LiveState, make_server
 from digest.serve.watch import watch
@@ -33,6 +34,8 @@ class Builder:
         self.warm: dict = {}  # the build cache, kept in memory between rebuilds
         self.closed = False
         self.indexer = Indexer(root)  # the search index, made after each new site is up
+        # the idle tree, brought up to date after each build (once the index is made)
+        self.catchup = CatchUp(root, lambda: self.indexer.thread)
         self.search = False  # the last config read asks for a search index
         self.noticed: set[str] = set()  # paths the watcher reported, not yet built from
         self.noticing = threading.Lock()
@@ -49,6 +52,7 @@ class Builder:
         with self.lock:
             self.closed = True
             self.indexer.cancel()
+            self.catchup.cancel()
 
     def __call__(self, changed: set[str] | None = None) -> str:
         """Rebuild the site; return the error text ('' when the new site is being served)."""
@@ -62,6 +66,7 @@ class Builder:
             if self.closed:
                 return ""
             self.indexer.cancel()  # the index under way is of the site this build replaces
+            self.catchup.cancel()  # within one file: this build's trees are its own
             started = time.perf_counter()
             with self.noticing:
                 self.noticed -= changed or set()
@@ -76,6 +81,7 @@ class Builder:
             took = time.perf_counter() - started
             if self.search:  # even after a failed build: the last good site's index
                 self.indexer.start()
+            self.catchup.start()
         if error:
             log.error("build failed; still serving the last good site:\n%s", error)
         else:

@@ -8,6 +8,7 @@ rewrites the idle tree from scratch because its manifest was withdrawn before an
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import itertools
@@ -249,6 +250,65 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
                                                for t in doomed])
     remover.start()
     return remover.join
+
+
+CATCH_UP_MIN = 100  # fewer out-of-date files than this in the idle tree: left to the build
+
+
+def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:
+    """Bring the idle tree of `out` to the files of the served tree, one file at a time until
+    `stop()` is true, and return how many were put in place. Call with the build lock held,
+    between builds (`digest serve` does, while nothing is being edited).
+
+    After a change to every page (the theme, the config, a new digest), the idle tree holds
+    the old version of every file, and the next build would have to relink them all before
+    its site goes up: 3-7 s at 10,000 articles instead of 0.4 s, 28 s at 50,000. Made up
+    to date beforehand, it takes only what that build changes. Each out-of-date file is
+    replaced by a link to the served one (link beside it, rename over it: nobody waits for
+    the old one to be freed here). The tree's manifest is withdrawn meanwhile and written
+    once at the end with what the tree then holds, also when `stop` or an error ends it
+    early; a process killed meanwhile leaves the tree unknown, to be rewritten by the next
+    build. The search index is left as it is (publish keeps it per shard)."""
+    current = active(out, state)
+    if current is None:
+        return 0
+    idle = next(t for t in trees(out, state) if t != current)
+    manifests = load_manifests(out, state)
+    fps, held = manifests.get(str(current)), manifests.get(str(idle))
+    if fps is None or held is None or not idle.is_dir():
+        return 0  # an unknown idle tree is set aside whole by the next build anyway
+    todo = [rel for rel, fp in fps.items() if held.get(rel) != fp]
+    gone = sorted(set(held) - set(fps))
+    if len(todo) + len(gone) < CATCH_UP_MIN:
+        return 0
+    manifest_file(idle).unlink(missing_ok=True)  # withdrawn while the tree changes
+    held = dict(held)
+    done = 0
+    try:
+        for rel in todo:
+            if stop():
+                return done
+            dest = str(confined(idle, rel))
+            folder, name = os.path.split(dest)
+            os.makedirs(folder, exist_ok=True)
+            tmp = os.path.join(folder, f".{name}.catch-up.tmp")
+            try:
+                link_or_copy(os.path.join(current, rel), tmp)
+                os.replace(tmp, dest)
+            except BaseException:  # no stray file left in the tree
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            held[rel] = fps[rel]
+            done += 1
+        for rel in gone:
+            if stop():
+                return done
+            _remove(idle, rel)
+            del held[rel]
+        return done
+    finally:
+        _save_manifest(idle, held)
 
 
 def _update_search(tree: Path, source: Path | None, search: Plan | None,
