@@ -330,7 +330,8 @@ def test_a_deferred_index_is_recorded_stale_and_never_skipped(tmp_path):
 
 def whole(n: int, tag: bytes) -> dict[str, bytes]:
     """A site of n pages, every one of them made with `tag` (a change to every page)."""
-    return {"index.html": tag, **{f"p{i}/index.html": tag + b"%d" % i for i in range(n)}}
+    return {"index.html": tag, "digest.json": tag,
+            **{f"p{i}/index.html": tag + b"%d" % i for i in range(n)}}
 
 
 def put_runs(monkeypatch) -> list[list[str]]:
@@ -349,17 +350,34 @@ def test_catching_up_leaves_the_next_build_only_what_it_changes(tmp_path, monkey
     served, state = (tmp_path / "site").resolve(), tmp_path / ".digest"
     idle = next(t for t in trees.trees(tmp_path / "site", state) if t != served)
     assert trees.catch_up(tmp_path / "site", state, lambda: False) == 151
-    assert tree(idle) == tree(served) == whole(150, b"newer")
+    left = {"digest.json": b"new"}  # the build writes it anyway; its served copy untouched
+    assert tree(idle) == {**whole(150, b"newer"), **left} and tree(served) == whole(150, b"newer")
     assert not (idle / "gone").exists()  # and what the served tree no longer has is gone
     manifests = trees.load_manifests(tmp_path / "site", state)
-    assert manifests[str(idle)] == manifests[str(served)]
-    assert all((idle / rel).stat().st_ino == (served / rel).stat().st_ino for rel in tree(idle))
+    assert manifests[str(idle)] == {**manifests[str(served)], "digest.json": content_hash(b"new")}
+    assert all((idle / rel).stat().st_ino == (served / rel).stat().st_ino
+               for rel in tree(idle) if rel not in left)
+    assert (served / "digest.json").stat().st_nlink == 1
     assert not [p for p in idle.rglob("*") if p.name.startswith(".")]
     runs = put_runs(monkeypatch)
-    publish(tmp_path, {**whole(150, b"newer"), "p3/index.html": b"edited"})
-    assert sorted(r for run in runs for r in run) == ["p3/index.html"]  # not 151 files
-    assert tree(tmp_path / "site") == {**whole(150, b"newer"), "p3/index.html": b"edited"}
+    edited = {**whole(150, b"newer"), "p3/index.html": b"edited", "digest.json": b"edited"}
+    publish(tmp_path, edited)
+    assert sorted(r for run in runs for r in run) == ["digest.json", "p3/index.html"]
+    assert tree(tmp_path / "site") == edited
     assert trees.catch_up(tmp_path / "site", state, lambda: False) == 0  # one file: left
+
+
+def test_a_missing_idle_tree_is_made_by_linking_the_served_files(tmp_path, monkeypatch):
+    publish(tmp_path, whole(150, b"first"))  # the first build: one tree only
+    out, state = tmp_path / "site", tmp_path / ".digest"
+    idle = next(t for t in trees.trees(out, state) if t != out.resolve())
+    assert not idle.exists()
+    assert trees.catch_up(out, state, lambda: False) == 151
+    assert tree(idle) == {r: v for r, v in whole(150, b"first").items() if r != "digest.json"}
+    runs = put_runs(monkeypatch)
+    publish(tmp_path, {**whole(150, b"first"), "p7/index.html": b"edited"})
+    assert sorted(r for run in runs for r in run) == ["digest.json", "p7/index.html"]
+    assert tree(out) == {**whole(150, b"first"), "p7/index.html": b"edited"}
 
 
 def test_a_catch_up_stopped_or_failing_midway_leaves_a_tree_builds_can_trust(tmp_path,

@@ -11,7 +11,7 @@ from digest.config import load_config
 from digest.pipeline import build
 from digest.serve import Builder
 from digest.serve.server import LiveState
-from digest.stages import read, trees
+from digest.stages import export, read, trees
 
 from test_incremental import PLACES, article, tree
 
@@ -317,7 +317,9 @@ def test_serve_brings_the_idle_tree_up_to_date_after_a_change_to_every_page(site
     assert builder({str(site / "config.yaml")}) == ""
     builder.catchup.thread.join(30)
     before, idle = served_and_idle(site)
-    assert idle == before
+    assert idle == {**before, "digest.json": idle["digest.json"]}  # a build writes that anyway
+    served = (site / "site").resolve()  # and a `digest build` can still copy its lines
+    assert export.previous_lines(served, before["digest.json"]) is not None
     moved = moved_by_builds(monkeypatch)
     a1 = site / "content" / "a1.md"
     edit(a1, "title: ", "title: Told ")

@@ -253,6 +253,10 @@ def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, s
 
 
 CATCH_UP_MIN = 100  # fewer out-of-date files than this in the idle tree: left to the build
+# digest.json changes with nearly every edit, so the next build writes it anyway, and the
+# index beside the served tree (export.save_index) notes its copy's status, which a new
+# link to it would change (its ctime): a `digest build` could then not reuse its lines.
+LEFT_TO_BUILDS = frozenset({"digest.json"})
 
 
 def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:
@@ -268,20 +272,27 @@ def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:
     the old one to be freed here). The tree's manifest is withdrawn meanwhile and written
     once at the end with what the tree then holds, also when `stop` or an error ends it
     early; a process killed meanwhile leaves the tree unknown, to be rewritten by the next
-    build. The search index is left as it is (publish keeps it per shard)."""
+    build. A missing idle tree (after the first build, or a clean one into a new folder)
+    is made; one without a manifest is left to the build, which sets it aside. The search
+    index and LEFT_TO_BUILDS are left as they are (publish keeps the index per shard)."""
     current = active(out, state)
     if current is None:
         return 0
     idle = next(t for t in trees(out, state) if t != current)
     manifests = load_manifests(out, state)
     fps, held = manifests.get(str(current)), manifests.get(str(idle))
-    if fps is None or held is None or not idle.is_dir():
+    if not os.path.lexists(idle):
+        held = {}
+    elif held is None or not idle.is_dir():
         return 0  # an unknown idle tree is set aside whole by the next build anyway
-    todo = [rel for rel, fp in fps.items() if held.get(rel) != fp]
+    if fps is None:
+        return 0
+    todo = [rel for rel, fp in fps.items() if held.get(rel) != fp and rel not in LEFT_TO_BUILDS]
     gone = sorted(set(held) - set(fps))
     if len(todo) + len(gone) < CATCH_UP_MIN:
         return 0
     manifest_file(idle).unlink(missing_ok=True)  # withdrawn while the tree changes
+    idle.mkdir(parents=True, exist_ok=True)
     held = dict(held)
     done = 0
     try:
