@@ -367,3 +367,24 @@ def test_a_build_stops_the_catch_up_under_way_and_the_site_stays_whole(site, mon
     monkeypatch.undo()
     again = build(load_config(site)[0])  # the tree the stopped catch-up left: trusted, whole
     assert again.written and tree(site / "site") == tree(site / "clean-site")
+
+
+def test_after_an_edit_the_catch_up_looks_and_takes_no_lock(site, monkeypatch):
+    """The idle tree is one edit behind after most builds: left to the next build, and a
+    `digest build` in another terminal never waits for serve then."""
+    import threading
+
+    from digest import fsutil
+    locked = []  # the threads that took the build lock
+    real = fsutil.exclusive
+    monkeypatch.setattr(fsutil, "exclusive", lambda *a, **k: locked.append(
+        threading.current_thread().name) or real(*a, **k))
+    builder = Builder(site, LiveState())
+    assert builder() == ""
+    a1 = site / "content" / "a1.md"
+    for word in ("One ", "Two "):
+        edit(a1, "title: ", "title: " + word)
+        assert builder({str(a1)}) == ""
+        builder.catchup.thread.join(30)
+    builder.close()
+    assert locked and "digest-catch-up" not in locked  # the builds took it, nothing else

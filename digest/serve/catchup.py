@@ -49,8 +49,8 @@ class CatchUp:
         first = self.after()
         while first is not None and first.is_alive() and not self.stopped.is_set():
             first.join(0.05)
-        if self.stopped.is_set():
-            return
+        if self.stopped.is_set() or not trees.catch_up_due(self.out, self.state):
+            return  # after most edits: the build lock is not taken
         started = time.perf_counter()
         try:  # a `digest build` in another terminal owns the trees while it runs
             with fsutil.exclusive(self.state / LOCK_FILE, timeout=0):
