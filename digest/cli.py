@@ -123,7 +123,10 @@ def _logging(args: argparse.Namespace) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """digest build."""
+    from digest import catchup
     from digest.pipeline import build
+    from digest.stages.trees import CATCH_UP_MIN
+    from digest.stages.write import STATE_DIR
 
     config, warnings = load_config(args.site.resolve())
     try:
@@ -138,11 +141,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     _print_problems(report.problems)
     if not report.written:
         raise CommandError(f"--strict: {len(report.problems)} problem(s); site/ was not changed")
+    # the next build need not link them all
+    behind = report.idle_behind >= CATCH_UP_MIN and catchup.start(report.output,
+                                                                   config.root / STATE_DIR)
     if not args.quiet:
         print(f"built {report.articles} articles in {report.stories} stories -> "
               f"{report.output} ({report.files} files, {report.rewritten} rewritten, "
               f"{report.seconds:.2f}s)"
-              + (f"; {len({p.file for p in report.errors})} file(s) skipped" if report.errors else ""))
+              + (f"; {len({p.file for p in report.errors})} file(s) skipped" if report.errors else "")
+              + (f"; the idle tree links them in the background (.digest/{catchup.LOG_FILE})"
+                 if behind else ""))
     return 1 if report.errors else 0
 
 

@@ -96,11 +96,12 @@ class Busy(Exception):
 @contextlib.contextmanager
 def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
               unlocked: Callable[[str], None] = lambda _: None,
-              timeout: float | None = None) -> Iterator[None]:
+              timeout: float | None = None, label: str = "") -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (made if missing) while the block runs.
 
-    When another process holds it, `waiting` is told who (the pid it wrote) and this one
-    blocks until it is free, or raises Busy once `timeout` seconds have passed. The kernel
+    When another process holds it, `waiting` is told who (the pid it wrote, then its
+    `label`) and this one blocks until it is free, or raises Busy once `timeout` seconds
+    have passed. The kernel
     drops the lock when its holder exits, however it exits, so a killed build never leaves
     the folder locked. Where the platform has no fcntl (Windows) nothing is locked; where
     the lock file cannot be made or the file system refuses locks, `unlocked` is told why
@@ -123,7 +124,7 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             locked = True
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            holder = os.pread(fd, 128, 0).decode("ascii", "replace").strip() or "unknown"
             waiting(holder)
             _wait_for(fd, path, holder, timeout)
             locked = True
@@ -132,10 +133,58 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
             locked = False
         if locked:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, f"{os.getpid()}{' ' if label else ''}{label}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def wanting(path: Path) -> Iterator[None]:
+    """Hold a shared advisory lock on `path` (made if missing) while the block runs: it tells
+    a process that holds another lock only until someone wants it (`wanted`) to let go.
+    Taken before waiting for that lock, and kept while it is held. Where there are no
+    locks, nothing is told."""
+    try:
+        import fcntl
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def wanted(path: Path) -> Iterator[Callable[[], bool]]:
+    """Yield a check that is true while any process or thread is `wanting(path)`: a try
+    for an exclusive lock on it, given up at once (two system calls). Where there are no
+    locks, the check is always false."""
+    try:
+        import fcntl
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except (ImportError, OSError):
+        yield lambda: False
+        return
+
+    def check() -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    try:
+        yield check
+    finally:
+        os.close(fd)
 
 
 def _wait_for(fd: int, path: Path, holder: str, timeout: float | None) -> None:

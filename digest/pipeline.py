@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from digest import cache, fsutil, search
+from digest import cache, catchup, fsutil, search
 from digest.config import Config
 from digest.models import Problem
 from digest.stages import analyze, clean, export, group, read, render, trees, write
@@ -39,6 +39,9 @@ class BuildReport:
     rewritten: int = 0  # files rendered anew; the rest were unchanged and linked
     # content files that changed although `changed` did not name them (build's `changed`)
     unreported: tuple[str, ...] = ()
+    # files the tree this build took down lacks of the one it put up (the next build
+    # would link them: catchup.start can do it before)
+    idle_behind: int = 0
 
     @property
     def errors(self) -> list[Problem]:
@@ -97,7 +100,9 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     # The cache stores are read on a thread of their own while the content files are looked
     # at: reading files, checking signatures and taking file statuses let go of the
     # interpreter lock (0.045 s of a 0.8 s one-edit build at 10,000 articles).
-    with fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked, lock_timeout), \
+    # A build that waits for the lock says so (WANTED_FILE): a catch-up holding it stops.
+    with fsutil.wanting(state / write.WANTED_FILE), \
+            fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked, lock_timeout), \
             cache.no_collection(), \
             ThreadPoolExecutor(1, thread_name_prefix="digest-cache") as loader:
         _remove_litter(state)
@@ -112,10 +117,13 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
                       progress, warm, opened, started, published, defer_search, detach, changed)
 
 
-LOCK_FILE = "build.lock"  # in .digest/: held by the build under way, with its pid
+LOCK_FILE = write.LOCK_FILE  # in .digest/: held by the build under way, with its pid
 
 
 def _waiting(holder: str) -> None:
+    if holder.endswith(catchup.LABEL):  # it stops within one file, as this build wants the lock
+        log.info("waiting for process %s to stop", holder)
+        return
     log.warning("another build of this site is running (process %s): waiting for it to end",
                 holder)
 
@@ -206,6 +214,8 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     shown = trees.active(out, state)  # the tree just put up
     if shown is not None:
         export.save_index(shown, rendered.fps["digest.json"], rendered.records)
+        if shown != served:  # the served tree, now idle, holds `held` (none if none)
+            report = replace(report, idle_behind=sum(map(len, trees.out_of_date(held, rendered.fps))))
     if hinted is not None:  # the site is up: now look at every file, as a build would have
         used = {f.path: f.digest for f in files}
         again, found_now = _scan(config.root, seen, warm)

@@ -280,11 +280,17 @@ def _behind(out: Path, state: Path) -> tuple[Path, Path, Manifest, Manifest, lis
         return None  # an unknown idle tree is set aside whole by the next build anyway
     if fps is None:
         return None
-    todo = [rel for rel, fp in fps.items() if held.get(rel) != fp and rel not in LEFT_TO_BUILDS]
-    gone = sorted(set(held) - set(fps))
+    todo, gone = out_of_date(held, fps)
     if len(todo) + len(gone) < CATCH_UP_MIN:
         return None
     return current, idle, fps, held, todo, gone
+
+
+def out_of_date(held: Manifest, fps: Manifest) -> tuple[list[str], list[str]]:
+    """Return the files a tree holding `held` must take from one holding `fps` (all but
+    LEFT_TO_BUILDS), and those it must drop."""
+    todo = [rel for rel, fp in fps.items() if held.get(rel) != fp and rel not in LEFT_TO_BUILDS]
+    return todo, sorted(held.keys() - fps.keys())
 
 
 def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:

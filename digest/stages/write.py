@@ -16,6 +16,10 @@ from digest.fsutil import atomic_write_text
 log = logging.getLogger(__name__)
 
 STATE_DIR = ".digest"
+LOCK_FILE = "build.lock"  # in STATE_DIR: held by the build under way, with its pid
+# in STATE_DIR: held shared by every build that waits for the lock or holds it, so that
+# work that holds the lock only while nobody wants it (trees.catch_up) lets go at once
+WANTED_FILE = "build.wanted"
 STORY_IDS = "story-ids.json"
 
 
