@@ -4,7 +4,8 @@ After a build that changed every page (the theme, the config, a new digest), or 
 `digest serve` starts beside a site that `digest build` rewrote, the tree not being
 served is a whole site behind, and the next edit's build would relink every file into it
 before its page could reload (trees.catch_up). This thread does that work in the quiet
-after a build instead; the next build stops it first, within one file.
+after a build instead; the next build stops it first, within one file, and so does a
+`digest build` in another terminal (catchup.py does the same for `digest build`).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from digest import fsutil
-from digest.pipeline import LOCK_FILE, OUTPUT_DIR
+from digest import catchup, fsutil
+from digest.pipeline import OUTPUT_DIR
 from digest.stages import trees
 from digest.stages.write import STATE_DIR
 
@@ -52,9 +53,9 @@ class CatchUp:
         if self.stopped.is_set() or not trees.catch_up_due(self.out, self.state):
             return  # after most edits: the build lock is not taken
         started = time.perf_counter()
-        try:  # a `digest build` in another terminal owns the trees while it runs
-            with fsutil.exclusive(self.state / LOCK_FILE, timeout=0):
-                done = trees.catch_up(self.out, self.state, self.stopped.is_set)
+        try:  # a `digest build` in another terminal owns the trees while it runs, and one
+            # that starts meanwhile wants the lock: this gives way to it, as to an edit
+            done, stopped = catchup.run(self.out, self.state, self.stopped.is_set)
         except fsutil.Busy:
             return
         except (OSError, ValueError) as exc:  # the next build puts the files in place
@@ -62,4 +63,4 @@ class CatchUp:
             return
         if done:
             log.info("idle site tree: %d files brought up to date in %.2fs%s", done,
-                     time.perf_counter() - started, " (stopped)" if self.stopped.is_set() else "")
+                     time.perf_counter() - started, " (stopped)" if stopped else "")

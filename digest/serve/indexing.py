@@ -23,9 +23,12 @@ from digest import fsutil
 from digest.pipeline import LOCK_FILE, OUTPUT_DIR
 from digest.search import Plan, SearchError, make_shards
 from digest.stages import trees
-from digest.stages.write import STATE_DIR
+from digest.stages.write import STATE_DIR, WANTED_FILE
 
 log = logging.getLogger(__name__)
+# seconds to wait for the build lock: enough for a catch-up to let go (one file, then its
+# manifest: 0.1 s at 10,000 articles), not for a build in another terminal to end
+CATCH_UP_YIELD = 0.5
 
 
 class Indexer:
@@ -89,8 +92,10 @@ class Indexer:
         aside = _free_name(staging)
         if not self.stopped.is_set():
             made = {name: shard.key for name, shard in stale.items()}
-            try:  # a `digest build` in another terminal owns the trees while it runs
-                with fsutil.exclusive(self.state / LOCK_FILE, timeout=0):
+            try:  # a `digest build` in another terminal owns the trees while it runs; a
+                # catch-up (catchup.py) holding the lock lets go within one file
+                with fsutil.wanting(self.state / WANTED_FILE), \
+                        fsutil.exclusive(self.state / LOCK_FILE, timeout=CATCH_UP_YIELD):
                     installed = trees.install_search(self.out, self.state, tree, key, made, aside)
             except fsutil.Busy:
                 pass
