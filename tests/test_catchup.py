@@ -106,9 +106,11 @@ def test_a_build_that_wants_the_lock_stops_the_catch_up(big_site, monkeypatch, c
     root = big_site
     config, _ = load_config(root)
     assert build(config).written
+    first, _ = manifests(root)
     (root / "config.yaml").write_text("title: Retitled\nsearch: false\n", encoding="utf-8")
     config, _ = load_config(root)
     report = build(config)
+    assert report.idle_behind == sum(map(len, trees.out_of_date(first, manifests(root)[0])))
     assert report.idle_behind >= trees.CATCH_UP_MIN
     real_link, linking = trees.link_or_copy, threading.Event()
 
@@ -131,6 +133,7 @@ def test_a_build_that_wants_the_lock_stops_the_catch_up(big_site, monkeypatch, c
         again = build(config)
     runner.join(30)
     assert again.written and not runner.is_alive()
+    assert again.idle_behind == 0  # one article's pages: below CATCH_UP_MIN
     assert time.monotonic() - started < 20  # not the 6 s the catch-up would have taken
     line = (state / catchup.LOG_FILE).read_text(encoding="utf-8")
     assert line.rstrip().endswith("(stopped: a build wanted the lock)")
