@@ -101,9 +101,8 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
 
     When another process holds it, `waiting` is told who (the pid it wrote, then its
     `label`) and this one blocks until it is free, or raises Busy once `timeout` seconds
-    have passed. The kernel
-    drops the lock when its holder exits, however it exits, so a killed build never leaves
-    the folder locked. Where the platform has no fcntl (Windows) nothing is locked; where
+    have passed. The kernel drops the lock when its holder exits, however it exits, so a
+    killed build never leaves the folder locked. Where the platform has no fcntl (Windows) nothing is locked; where
     the lock file cannot be made or the file system refuses locks, `unlocked` is told why
     and the block runs without one.
     """
