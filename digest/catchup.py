@@ -89,6 +89,8 @@ def main(argv: list[str]) -> int:
 
 
 def _log(state: Path, line: str) -> None:
+    if not state.is_dir():  # deleted meanwhile: not made again for a log line
+        return
     try:
         fsutil.atomic_write_bytes(state / LOG_FILE, (line + "\n").encode(), durable=False)
     except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -183,3 +184,24 @@ def test_wanted_says_whether_any_process_or_thread_wants_the_lock(tmp_path):
         with fsutil.wanting(path):  # the same process: a file of its own, a lock of its own
             assert wanted()
         assert not wanted()
+
+
+def test_a_catch_up_process_whose_site_state_is_deleted_meanwhile_remakes_nothing(big_site,
+                                                                                  monkeypatch):
+    root = big_site
+    config, _ = load_config(root)
+    assert build(config).written
+    (root / "config.yaml").write_text("title: Retitled\nsearch: false\n", encoding="utf-8")
+    assert build(load_config(root)[0]).idle_behind >= trees.CATCH_UP_MIN
+    state, real = root / ".digest", trees.link_or_copy
+    linked = []
+
+    def removing(src, dest):  # `rm -rf .digest` while it runs
+        linked.append(dest)
+        if len(linked) == 3:
+            shutil.rmtree(state)
+        return real(src, dest)
+    monkeypatch.setattr(trees, "link_or_copy", removing)
+    monkeypatch.setattr(os, "nice", lambda n: 0)  # it runs in this test's process
+    assert catchup.main([str(root / "site"), str(state)]) == 1
+    assert not state.exists()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -408,3 +409,21 @@ def test_a_catch_up_stopped_or_failing_midway_leaves_a_tree_builds_can_trust(tmp
     monkeypatch.setattr(trees, "link_or_copy", real)
     publish(tmp_path, {**whole(20, b"c"), "new/index.html": b"N"})
     assert tree(out) == {**whole(20, b"c"), "new/index.html": b"N"}
+
+
+def test_a_catch_up_whose_folder_is_deleted_meanwhile_remakes_nothing(tmp_path, monkeypatch):
+    """`rm -rf .digest` while the detached catch-up runs: it stops, and leaves no folder
+    or manifest behind that a later build would trust."""
+    monkeypatch.setattr(trees, "CATCH_UP_MIN", 1)
+    publish(tmp_path, whole(20, b"a"))  # one tree: the catch-up makes the other
+    out, state = tmp_path / "site", tmp_path / ".digest"
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        if len(asked) == 5:
+            shutil.rmtree(state)
+        return False
+    with pytest.raises(OSError):
+        trees.catch_up(out, state, stop)
+    assert not state.exists()

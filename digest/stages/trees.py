@@ -324,7 +324,10 @@ def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:
                 return done
             dest = str(confined(idle, rel))
             folder, name = os.path.split(dest)
-            os.makedirs(folder, exist_ok=True)
+            if not os.path.isdir(folder):
+                if not os.path.isdir(idle):  # removed meanwhile (.digest/ deleted): it is
+                    raise FileNotFoundError(2, "removed meanwhile", str(idle))  # not remade
+                os.makedirs(folder, exist_ok=True)
             tmp = os.path.join(folder, f".{name}.catch-up.tmp")
             try:
                 link_or_copy(os.path.join(current, rel), tmp)
@@ -342,7 +345,8 @@ def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:
             del held[rel]
         return done
     finally:
-        _save_manifest(idle, held)
+        if os.path.isdir(idle):  # a manifest beside no tree would name files that are gone
+            _save_manifest(idle, held)
 
 
 def _update_search(tree: Path, source: Path | None, search: Plan | None,
