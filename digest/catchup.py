@@ -48,24 +48,40 @@ def start(out: Path, state: Path) -> bool:
     return True
 
 
-def run(out: Path, state: Path, stop: Callable[[], bool] = lambda: False) -> tuple[int, bool]:
+def run(out: Path, state: Path, stop: Callable[[], bool] = lambda: False,
+        record: bool = False) -> tuple[int, bool]:
     """Bring the idle tree of `out` up to date (trees.catch_up) holding the build lock, until
     `stop()` is true or a build wants the lock; return how many files were put in place and
     whether it stopped early. Raises fsutil.Busy at once when the lock is held (by a build,
-    which brings the trees where they need to be), OSError where it cannot be taken."""
+    which brings the trees where they need to be), OSError where it cannot be taken. With
+    `record`, what it did goes to LOG_FILE, written while the lock is still held: a build
+    removes the temporary files it finds in .digest/ as it starts."""
+    started = time.perf_counter()
     unlocked: list[str] = []
     gave_way: list[bool] = []
     with fsutil.wanted(state / WANTED_FILE) as wanted, \
             fsutil.exclusive(state / LOCK_FILE, unlocked=unlocked.append, timeout=0,
                              label=LABEL):
         if unlocked:  # never without the lock: a build could be filling the tree
+            if record:
+                _log(state, f"not done: no lock ({unlocked[0]})")
             raise OSError(f"no lock ({unlocked[0]})")
 
         def stopped() -> bool:
             if not gave_way and (stop() or wanted()):
                 gave_way.append(True)
             return bool(gave_way)
-        return trees.catch_up(out, state, stopped), bool(gave_way)
+        try:
+            done = trees.catch_up(out, state, stopped)
+        except (OSError, ValueError) as exc:
+            if record:
+                _log(state, f"not done: {exc}")
+            raise
+        if record:
+            _log(state, f"{done} files brought up to date in "
+                        f"{time.perf_counter() - started:.2f}s"
+                 + (" (stopped: a build wanted the lock)" if gave_way else ""))
+        return done, bool(gave_way)
 
 
 def main(argv: list[str]) -> int:
@@ -75,16 +91,12 @@ def main(argv: list[str]) -> int:
         os.nice(19)  # work nobody waits for
     except (AttributeError, OSError):
         pass
-    started = time.perf_counter()
     try:
-        done, stopped = run(out, state)
+        run(out, state, record=True)
     except fsutil.Busy:
         return 0  # a build holds the lock: nothing is written, not even the log
-    except (OSError, ValueError) as exc:  # the next build puts the files in place
-        _log(state, f"not done: {exc}")
+    except (OSError, ValueError):  # the next build puts the files in place
         return 1
-    _log(state, f"{done} files brought up to date in {time.perf_counter() - started:.2f}s"
-         + (" (stopped: a build wanted the lock)" if stopped else ""))
     return 0
 
 
