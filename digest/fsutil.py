@@ -102,9 +102,9 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
     When another process holds it, `waiting` is told who (the pid it wrote, then its
     `label`) and this one blocks until it is free, or raises Busy once `timeout` seconds
     have passed. The kernel drops the lock when its holder exits, however it exits, so a
-    killed build never leaves the folder locked. Where the platform has no fcntl (Windows) nothing is locked; where
-    the lock file cannot be made or the file system refuses locks, `unlocked` is told why
-    and the block runs without one.
+    killed build never leaves the folder locked. Where the platform has no fcntl (Windows)
+    nothing is locked; where the lock file cannot be made or the file system refuses
+    locks, `unlocked` is told why and the block runs without one.
     """
     try:
         import fcntl
@@ -138,19 +138,28 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
         os.close(fd)  # releases the lock
 
 
+def _want_file(path: Path) -> int | None:
+    """Open `path` (made if missing) to take the locks of `wanting` and `wanted` on; None
+    where there are no locks (no fcntl) or it cannot be opened (its folder is missing:
+    then no site state, and nothing that holds the lock until wanted)."""
+    try:
+        import fcntl  # noqa: F401
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except (ImportError, OSError):
+        return None
+
+
 @contextlib.contextmanager
 def wanting(path: Path) -> Iterator[None]:
-    """Hold a shared advisory lock on `path` (made if missing) while the block runs: it tells
-    a process that holds another lock only until someone wants it (`wanted`) to let go.
-    Taken before waiting for that lock, and kept while it is held. Where there are no
-    locks, nothing is told."""
-    try:
-        import fcntl
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except (ImportError, OSError):
+    """Hold a shared advisory lock on `path` while the block runs: it tells a process that
+    holds another lock only until someone wants it (`wanted`) to let go. Taken before
+    waiting for that lock, and kept while it is held. Where there are no locks, nothing is
+    told."""
+    fd = _want_file(path)
+    if fd is None:
         yield
         return
+    import fcntl
     try:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -164,12 +173,11 @@ def wanted(path: Path) -> Iterator[Callable[[], bool]]:
     """Yield a check that is true while any process or thread is `wanting(path)`: a try
     for an exclusive lock on it, given up at once (two system calls). Where there are no
     locks, the check is always false."""
-    try:
-        import fcntl
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except (ImportError, OSError):
+    fd = _want_file(path)
+    if fd is None:
         yield lambda: False
         return
+    import fcntl
 
     def check() -> bool:
         try:

@@ -315,7 +315,7 @@ def catch_up(out: Path, state: Path, stop: Callable[[], bool]) -> int:
         return 0
     current, idle, fps, held, todo, gone = found
     manifest_file(idle).unlink(missing_ok=True)  # withdrawn while the tree changes
-    idle.mkdir(parents=True, exist_ok=True)
+    idle.mkdir(exist_ok=True)  # beside the served tree: not made again if removed meanwhile
     held = dict(held)
     done = 0
     try:
