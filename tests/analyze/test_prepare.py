@@ -40,11 +40,14 @@ def test_pair_products_match_cosine_and_shared_terms():
     vocab = [f"w{k}" for k in range(30)]
     docs = [[rng.choice(vocab) for _ in range(rng.randint(1, 12))] for _ in range(25)]
     weights = {t: 1.0 + rng.random() for t in vocab}
-    dots, shared = pair_products(*tfidf_entries(docs, weights), len(docs))
-    for i, a in enumerate(docs):
-        for j, b in enumerate(docs):
-            assert abs(dots[i, j] - cosine(tfidf(a, weights), tfidf(b, weights))) < 1e-12
-            assert shared[i, j] == len(set(a) & set(b))
+    entries = tfidf_entries(docs, weights)
+    for dense_cells in (10**6, 0):  # a matrix product, and the pairs of entries listed
+        dots, shared = pair_products(*entries, len(docs), dense_cells)
+        assert shared.dtype == np.int64
+        for i, a in enumerate(docs):
+            for j, b in enumerate(docs):
+                assert abs(dots[i, j] - cosine(tfidf(a, weights), tfidf(b, weights))) < 1e-12
+                assert shared[i, j] == len(set(a) & set(b))
     empty = pair_products(*tfidf_entries([], weights), 0)
     assert empty[0].shape == (0, 0) and np.asarray(empty[1]).shape == (0, 0)
 
