@@ -61,7 +61,7 @@ def run(out: Path, state: Path, stop: Callable[[], bool] = lambda: False,
     gave_way: list[bool] = []
     with fsutil.wanted(state / WANTED_FILE) as wanted, \
             fsutil.exclusive(state / LOCK_FILE, unlocked=unlocked.append, timeout=0,
-                             label=LABEL):
+                             label=LABEL, make_folder=False):  # none after `rm -rf .digest`
         if unlocked:  # never without the lock: a build could be filling the tree
             if record:
                 _log(state, f"not done: no lock ({unlocked[0]})")

@@ -96,8 +96,10 @@ class Busy(Exception):
 @contextlib.contextmanager
 def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
               unlocked: Callable[[str], None] = lambda _: None,
-              timeout: float | None = None, label: str = "") -> Iterator[None]:
-    """Hold an exclusive advisory lock on `path` (made if missing) while the block runs.
+              timeout: float | None = None, label: str = "",
+              make_folder: bool = True) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (made if missing, and its folder too unless
+    `make_folder` is false) while the block runs.
 
     When another process holds it, `waiting` is told who (the pid it wrote, then its
     `label`) and this one blocks until it is free, or raises Busy once `timeout` seconds
@@ -112,7 +114,8 @@ def exclusive(path: Path, waiting: Callable[[str], None] = lambda _: None,
         yield
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         unlocked(f"{path}: {exc.strerror or exc}")

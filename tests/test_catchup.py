@@ -205,3 +205,17 @@ def test_a_catch_up_process_whose_site_state_is_deleted_meanwhile_remakes_nothin
     monkeypatch.setattr(os, "nice", lambda n: 0)  # it runs in this test's process
     assert catchup.main([str(root / "site"), str(state)]) == 1
     assert not state.exists()
+
+
+def test_a_catch_up_that_starts_after_its_site_state_was_deleted_makes_no_folder(big_site):
+    """`rm -rf .digest` between the build and the detached process taking the lock: the
+    process must not make .digest/ again just to hold a lock in it."""
+    root = big_site
+    assert build(load_config(root)[0]).written
+    (root / "config.yaml").write_text("title: Retitled\nsearch: false\n", encoding="utf-8")
+    assert build(load_config(root)[0]).idle_behind >= trees.CATCH_UP_MIN
+    state = root / ".digest"
+    shutil.rmtree(state)
+    with pytest.raises(OSError):
+        catchup.run(root / "site", state, record=True)
+    assert not state.exists()
