@@ -102,7 +102,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     # interpreter lock (0.045 s of a 0.8 s one-edit build at 10,000 articles).
     # A build that waits for the lock says so (WANTED_FILE): a catch-up holding it stops.
     with fsutil.wanting(state / write.WANTED_FILE), \
-            fsutil.exclusive(state / LOCK_FILE, _waiting, _unlocked, lock_timeout), \
+            fsutil.exclusive(state / write.LOCK_FILE, _waiting, _unlocked, lock_timeout), \
             cache.no_collection(), \
             ThreadPoolExecutor(1, thread_name_prefix="digest-cache") as loader:
         _remove_litter(state)
@@ -115,9 +115,6 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
             return stores
         return _build(config, out, drafts, strict, config_problems, keep_on_errors, clean_cache,
                       progress, warm, opened, started, published, defer_search, detach, changed)
-
-
-LOCK_FILE = write.LOCK_FILE  # in .digest/: held by the build under way, with its pid
 
 
 def _waiting(holder: str) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from digest import fsutil
 from digest.config import load_config
-from digest.pipeline import LOCK_FILE, _remove_litter, build
+from digest.pipeline import _remove_litter, build
+from digest.stages.write import LOCK_FILE
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fcntl locks")
 

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from digest import fsutil
-from digest.pipeline import LOCK_FILE, OUTPUT_DIR
+from digest.pipeline import OUTPUT_DIR
 from digest.search import Plan, SearchError, make_shards
 from digest.stages import trees
-from digest.stages.write import STATE_DIR, WANTED_FILE
+from digest.stages.write import LOCK_FILE, STATE_DIR, WANTED_FILE
 
 log = logging.getLogger(__name__)
 # seconds to wait for the build lock: enough for a catch-up to let go (one file, then its
