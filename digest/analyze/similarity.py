@@ -1,6 +1,7 @@
 """Shared text-similarity helpers: tokens, stems, shingles, TF-IDF cosine."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -110,18 +111,17 @@ def tfidf_entries(docs: Sequence[Sequence[str]], weights: Mapping[str, float]
 # float64): on the bench's stories (up to 8 articles, some 250 sentences and 2,500 terms)
 # the products took a third of the time of listing every pair of entries that share a term.
 DENSE_CELLS = 4_000_000
-_LIMITED: list = []  # the BLAS thread limit, once set in this process
 
 
-def _one_blas_thread() -> None:
+@functools.cache  # once per process (a forked worker inherits the limit)
+def _one_blas_thread() -> object:
     """Keep this process's BLAS (numpy's matrix products) to one thread, from the first
     product on: builds run one process per core, and OpenBLAS's idle threads spin, which
     doubled the CPU time of the whole analysis beside it (threadpoolctl reaches the BLAS
     numpy loaded, whenever numpy was imported; an environment variable would be read only
     at that import)."""
-    if not _LIMITED:
-        from threadpoolctl import threadpool_limits
-        _LIMITED.append(threadpool_limits(1, user_api="blas"))
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(1, user_api="blas")
 
 
 def pair_products(doc: np.ndarray, term: np.ndarray, value: np.ndarray, n: int,
