@@ -215,12 +215,15 @@ def _caught_up(site: Path, wait: bool = False) -> str:
     """Return (and remove) what the last catch-up process logged; with `wait`, wait for it
     to start and end first."""
     import fcntl
-    state = site / ".digest"
-    log = state / "catch-up.log"
+
+    from digest.catchup import LOG_FILE
+    from digest.stages.write import LOCK_FILE, STATE_DIR
+    state = site / STATE_DIR
+    log = state / LOG_FILE
     deadline = time.monotonic() + 600
     while wait and not log.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    with open(state / "build.lock", "a") as fh:  # its holder has let go
+    with open(state / LOCK_FILE, "a") as fh:  # its holder has let go
         fcntl.flock(fh, fcntl.LOCK_EX)
     if not log.exists():
         return ""
