@@ -213,8 +213,10 @@ def source_ref(a: Article, config: Config) -> dict[str, Any]:
 
 
 def jsonld(data: Any) -> Markup:
-    """Return JSON for a <script type="application/ld+json"> block that no value can break out of."""
-    text = json.dumps(_drop_empty(data), ensure_ascii=False, sort_keys=True, indent=1)
+    """Return JSON for a <script type="application/ld+json"> block that no value can break out of.
+    On one line: with `indent`, json encodes in Python, not C (0.11 ms instead of 0.03 for a
+    story page's block, and every story and article page has one)."""
+    text = json.dumps(_drop_empty(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
 
