@@ -194,6 +194,24 @@ def test_a_theme_listing_more_of_an_article_is_rebuilt_when_that_changes(make_si
     assert_equals_clean_build(root, config)
 
 
+def test_a_template_edited_between_builds_of_one_process_is_used(make_site):
+    """A long-running process (digest serve) keeps its template environment between builds,
+    and Jinja does not look at loaded templates again: the edit must still show, through
+    the new environment that the theme's new fingerprint makes."""
+    root = three_stories(make_site)
+    (root / "templates").mkdir()
+    missing = root / "templates" / "404.html"
+    missing.write_text('{% extends "base.html" %}{% block main %}Lost at sea{% endblock %}')
+    config, _ = load_config(root)
+    warm: dict = {}
+    build(config, warm=warm)
+    assert "Lost at sea" in (root / "site" / "404.html").read_text()
+    missing.write_text('{% extends "base.html" %}{% block main %}Nothing here{% endblock %}')
+    build(config, warm=warm)
+    assert "Nothing here" in (root / "site" / "404.html").read_text()
+    assert_equals_clean_build(root, config)
+
+
 def test_a_page_found_reading_more_is_rendered_again_even_when_the_cache_is_lost(make_site):
     """The pages cache keeps which templates read beyond the listing fields; it is saved
     after the site goes up. Lost with it (a build killed then, a deleted .digest/cache),
