@@ -92,9 +92,10 @@ def text_html(text: str, spans: Iterable[tuple[int, int]] = (),
               summary_ids: Container[str] = ()) -> Markup:
     """Return an article's text as HTML paragraphs, cited passages marked: what the default
     article template wrote with a loop over `paragraphs` (the same bytes, escaped), with
-    no Segment made per piece (0.6 times the instructions of doing so). A passage is "cited" when the merged summary cites it, else
-    "linked"; each anchor is an empty span where its passage first shows. Anchor ids are
-    made of digits, a "p" and a "-": written as they are."""
+    no Segment made per piece (0.6 times the instructions of doing so). A passage is
+    "cited" when the merged summary cites it, else "linked"; each anchor is an empty span
+    where its passage first shows. Anchor ids are made of digits, a "p" and a "-": written
+    as they are."""
     out = []
     names: dict[tuple[int, int], str] = {}
     placed: set[str] = set()
