@@ -75,6 +75,14 @@ class Article:
                                       self.updated, self.outlet)))
 
     @functools.cached_property
+    def word_count(self) -> int:
+        """The number of words of the text (whitespace-separated), as pages and digest.json
+        give it. Counted as the article is cleaned (clean.clean_one), and so kept in the
+        build cache: a full render counted each text three times (a story page's source
+        card, the article page, digest.json), 0.13 ms of a story page's 2.2."""
+        return len(self.text.split())
+
+    @functools.cached_property
     def listing_key(self) -> str:
         """A digest of the fields pages that list articles read (LISTING_FIELDS): the home,
         archive and outlet pages and the feeds. An edit to another field (a note, tags, the

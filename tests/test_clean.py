@@ -22,6 +22,17 @@ def test_missing_date_is_fine(fixture_article):
     assert articles[0].published is None and problems == []
 
 
+def test_word_count_is_counted_as_cleaned_and_kept_in_the_cache(fixture_article):
+    """Pages and digest.json show each article's number of words: counted once, when the
+    article is cleaned, and pickled with it (the build cache), not per page."""
+    import pickle
+    (article,), _ = build_articles(fixture_article("article_missing_date.md"))
+    assert "word_count" in article.__dict__
+    assert article.word_count == len(article.text.split()) > 0
+    again = pickle.loads(pickle.dumps(article, protocol=5))
+    assert again.__dict__["word_count"] == article.word_count
+
+
 def test_bad_date_names_file_line_key_expected_found(fixture_article):
     articles, problems = build_articles(fixture_article("article_bad_date.md"))
     assert articles == []

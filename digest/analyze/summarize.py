@@ -201,7 +201,7 @@ def _quotes_ok(sentence: str) -> bool:
 
 def _article_weights(articles: Sequence[Article]) -> list[float]:
     """Return a weight per article: short stubs weigh less."""
-    return [min(1.0, len(a.text.split()) / SHORT_DOC_WORDS) ** 2 for a in articles]
+    return [min(1.0, a.word_count / SHORT_DOC_WORDS) ** 2 for a in articles]
 
 
 def _concept_weights(sentences: Sequence[_Sentence], groups: list[int],

@@ -129,7 +129,9 @@ def clean_one(src: SourceFile, config: Config,
                                 "after the front-matter", line=parts.body_line))
     if any(p.level == "error" for p in problems):
         return None, problems
-    return _article(src.path, fields, text, config), problems
+    article = _article(src.path, fields, text, config)
+    article.word_count  # counted here, in the workers, and cached with the article
+    return article, problems
 
 
 def _fields(path: str, parts: fm.Split, config: Config) -> tuple[dict[str, Any], list[Problem]]:

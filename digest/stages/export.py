@@ -234,7 +234,7 @@ def article_record(a: Article) -> dict[str, Any]:
         "published_source": a.published_source or None, "updated": iso(a.updated),
         "authors": list(a.authors), "credits": list(a.credits), "status": a.status,
         "tags": list(a.tags), "kind": a.kind or None, "note": a.note or None,
-        "sha256": a.sha256, "words": len(a.text.split()), "page": f"articles/{a.id}/",
+        "sha256": a.sha256, "words": a.word_count, "page": f"articles/{a.id}/",
         "text": a.text,
         "import": _record(a),
     }

@@ -29,7 +29,7 @@ MONTH_LIMIT = 500  # articles on one month's page before it is split by day
 # (None: all of it). So a note, tags or an import record can change without the home,
 # archive and outlet pages being rendered again. A template that reads more (a theme's own)
 # is found out as it renders: its pages then follow all of what they list (see WIDE).
-LISTED = frozenset(LISTING_FIELDS) | {"text"}
+LISTED = frozenset(LISTING_FIELDS) | {"text", "word_count"}  # the text's hash covers both
 STORY_LISTED = frozenset({"id", "title", "articles"})
 LISTING_READS: dict[str, dict[str, frozenset[str] | None]] = {
     "index.html": {"Article": LISTED, "Story": None},
