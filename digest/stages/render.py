@@ -13,11 +13,12 @@ from digest.cache import FORMAT as CODE_FORMAT
 from digest.cache import CACHE_DIR, Store, content_hash, fingerprint, text_fingerprint
 from digest.config import Config
 from digest.frontmatter import day_of, slugify, sort_key
-from digest.models import LISTING_FIELDS, Article, SourceCoverage, Story
+from digest.models import LISTING_FIELDS, Article, Quote, SourceCoverage, Story
 from digest.parallel import map_chunks_meanwhile
 from digest.stages import feeds, passages
 from digest.stages.export import Reuse, Spliced, digest_json, record_fp
-from digest.theme import environment, note_read, reading, render, static_files, theme_fingerprint
+from digest.theme import (carried_by, environment, note_read, reading, render, static_files,
+                          theme_fingerprint)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,13 @@ class Site:
         """Return article id -> what it shares with the story's other sources."""
         note_read("Story", "coverage")
         return {c.article: c for c in story.coverage}
+
+    def quotes_of(self, story: Story, article_id: str) -> list[Quote]:
+        """Return the story's quotes that article `article_id` carries (a wording of its
+        own), in the story's order: what `selectattr('variants', 'carried_by', id)` gives,
+        without a template test call per quote (0.17 ms of a story page's 2.2)."""
+        note_read("Story", "quotes")
+        return [q for q in story.quotes if carried_by(q.variants, article_id)]
 
     def numbers(self, story: Story) -> dict[str, int]:
         """Return article id -> source number (1-based) within a story."""
