@@ -23,14 +23,10 @@ import os
 import pstats
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
-from digest.cache import FORMAT, fingerprint
 from digest.config import load_config
 from digest.stages import analyze, clean, group, read, render, write
-from digest.stages.export import record_fp
-from digest.theme import theme_fingerprint
 
 
 def _pages(root: Path, limit: int) -> tuple[render.Site, str, list[render.Page]]:
@@ -43,12 +39,8 @@ def _pages(root: Path, limit: int) -> tuple[render.Site, str, list[render.Page]]
         stories = stories[:limit]
         kept = {a for s in stories for a in s.articles}
         articles = [a for a in articles if a.id in kept]
-    by_id = {a.id: a for a in articles}
-    stories = analyze.analyze_all(stories, by_id, config.summary_max_words)
-    site = render.Site(config, render.rank(stories, by_id), by_id,
-                       {a: s.id for s in stories for a in s.articles}, render._outlets(articles))
-    base = fingerprint(FORMAT, theme_fingerprint(config), repr(replace(config, root=Path())))
-    known = ({s.id: record_fp(s) for s in stories}, {a.id: record_fp(a) for a in articles})
+    stories = analyze.analyze_all(stories, {a.id: a for a in articles}, config.summary_max_words)
+    site, base, known = render.prepare(config, articles, stories)
     pages, article_deps = render._pages(site, base, *known)
     pages += [render._article_page(site, aid, deps) for aid, deps in article_deps.values()]
     return site, base, pages

@@ -133,18 +133,7 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     clean_all); those missing are made by hashing the record (export.record_fp).
     """
     existing = existing or {}
-    by_id = {a.id: a for a in articles}
-    site = Site(config, rank(stories, by_id), by_id,
-                {a: s.id for s in stories for a in s.articles}, _outlets(articles))
-    # one fingerprint per story and article, shared by page fingerprints and digest.json
-    given = known or ({}, {})
-    known = ({s.id: given[0].get(s.id) or record_fp(s) for s in site.stories},
-             {a.id: given[1].get(a.id) or record_fp(a) for a in articles})
-    # Every page reads digest's code (a change re-renders pages whose other inputs did not
-    # change, and both trees hold them under their old fingerprint), the theme and the
-    # config; where the site folder lies is no input: moving it re-renders nothing.
-    base = fingerprint(CODE_FORMAT, theme_fingerprint(config),
-                       repr(replace(config, root=Path())))
+    site, base, known = prepare(config, articles, stories, known)
     wide = {t for t in LISTING_READS if cache is not None and cache.get(WIDE + t, base)}
     found: set[str] = set()  # templates found reading beyond LISTING_READS in this build
     pages, article_deps = _pages(site, base, *known, wide)
@@ -188,6 +177,26 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     searchable = {f"articles/{aid}/index.html": sid for aid, sid in site.story_of.items()}
     searchable.update((f"stories/{s.id}/index.html", s.id) for s in site.stories)
     return Rendered(dict(sorted(fps.items())), out, records, searchable)
+
+
+def prepare(config: Config, articles: Sequence[Article], stories: Sequence[Story],
+            known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+            ) -> tuple[Site, str, tuple[dict[str, str], dict[str, str]]]:
+    """Return what every page is made from: the Site, the fingerprint all pages share
+    (`base`), and one fingerprint per story and per article id (`known`'s, else made by
+    hashing the record), shared by page fingerprints and digest.json."""
+    by_id = {a.id: a for a in articles}
+    site = Site(config, rank(stories, by_id), by_id,
+                {a: s.id for s in stories for a in s.articles}, _outlets(articles))
+    given = known or ({}, {})
+    fps = ({s.id: given[0].get(s.id) or record_fp(s) for s in site.stories},
+           {a.id: given[1].get(a.id) or record_fp(a) for a in articles})
+    # Every page reads digest's code (a change re-renders pages whose other inputs did not
+    # change, and both trees hold them under their old fingerprint), the theme and the
+    # config; where the site folder lies is no input: moving it re-renders nothing.
+    base = fingerprint(CODE_FORMAT, theme_fingerprint(config),
+                       repr(replace(config, root=Path())))
+    return site, base, fps
 
 
 def _unchanged(output: str, deps: str, cache: Store | None,
