@@ -15,7 +15,7 @@ import logging
 import math
 from collections import Counter
 from datetime import date, datetime
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -60,12 +60,28 @@ def group_articles(articles: Sequence[Article],
 
 
 def cluster(articles: Sequence[Article], features_cache: Store | None = None) -> list[list[int]]:
-    """Return clusters of indices into `articles` (each sorted ascending)."""
+    """Return clusters of indices into `articles` (each sorted ascending).
+
+    With `features_cache`, what the similarities were made from is kept there too
+    (Grouping), and the next call for the same articles in the same order makes anew only
+    what an edit can have changed (_links_since): every article's title and text are
+    compared with those kept, and only the articles whose weights moved are compared
+    again. Adding or removing an article changes every weight (inverse document
+    frequencies count the articles), so then all is made anew."""
     if not articles:
         return []
-    matrix = vectorise(_all_features(articles, features_cache))
+    docs, fps = _all_features(articles, features_cache)
     days = [_day_number(a.published) for a in articles]
-    links = with_shared_neighbours(similarities(matrix, days), len(articles))
+    ids = tuple(a.id for a in articles)
+    before = features_cache.get(GROUPING, GROUPING_FORMAT) if features_cache is not None else None
+    if isinstance(before, Grouping) and before.ids == ids:
+        terms, links = _links_since(before, docs, fps, days)
+    else:
+        terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
+        links = similarities(_matrix(terms, len(docs)), days)
+    if features_cache is not None:
+        features_cache.put(GROUPING, GROUPING_FORMAT, Grouping(ids, fps, days, terms, links))
+    links = with_shared_neighbours(links, len(articles))
     edges = dict(zip(zip(links.i.tolist(), links.j.tolist()), links.s.tolist()))
     log.debug("grouping %d articles over %d candidate links", len(articles), len(edges))
     return average_link(edges, len(articles), THRESHOLD)
@@ -108,10 +124,12 @@ def _counted(tokens: list[str]) -> Block:
     return _SEP.join(distinct), np.array([counts[t] for t in distinct], dtype=np.uint32).tobytes()
 
 
-def _all_features(articles: Sequence[Article], cache: Store | None) -> list[dict[str, Block]]:
-    """Return _features_chunk's result for every article: from `cache` for articles whose
-    title and text are unchanged, made on all cores for the others. Adding one article
-    to 10,000 regroups them all, and their features were 1.7 s of its 5 s."""
+def _all_features(articles: Sequence[Article], cache: Store | None,
+                  ) -> tuple[list[dict[str, Block]], list[str]]:
+    """Return _features_chunk's result for every article, and a fingerprint of what each
+    was made from (title and text): from `cache` for articles whose title and text are
+    unchanged, made on all cores for the others. Adding one article to 10,000 regroups
+    them all, and their features were 1.7 s of its 5 s."""
     fps = [text_fingerprint(a.title, a.sha256) for a in articles]
     found = [cache.get(a.id, fp) if cache is not None else None for a, fp in zip(articles, fps)]
     todo = [i for i, f in enumerate(found) if f is None]
@@ -121,7 +139,7 @@ def _all_features(articles: Sequence[Article], cache: Store | None) -> list[dict
     if cache is not None:
         for a, fp, f in zip(articles, fps, found):
             cache.put(a.id, fp, f)
-    return found
+    return found, fps
 
 
 class Matrix(NamedTuple):
@@ -141,10 +159,39 @@ class Matrix(NamedTuple):
 def vectorise(docs: Sequence[dict[str, Block]]) -> Matrix:
     """Return one sparse row per document: per block sublinear TF-IDF, normalised, weighted.
     Each document is its blocks as _features_chunk returns them."""
+    return _matrix({block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}, len(docs))
+
+
+class Terms(NamedTuple):
+    """One block's tokens over all documents: the vocabulary (every token, sorted), and
+    for document r its `lengths[r]` distinct tokens, as ids into the vocabulary (ascending),
+    with how often each occurs, at the document's place in `term` and `tf`."""
+
+    vocab: list[str]
+    lengths: np.ndarray
+    term: np.ndarray
+    tf: np.ndarray
+
+
+def _terms(blocks: Sequence[Block]) -> Terms:
+    """Return the Terms of one block of each document. All tokens are split from one string
+    and mapped with C-level loops: splitting each document and a per-token comprehension
+    cost 1.5 s of a 10,000-article grouping."""
+    lengths = np.array([len(counts) // 4 for _, counts in blocks], dtype=np.int64)
+    flat = _SEP.join([d for d, _ in blocks if d]).split(_SEP) if lengths.any() else []
+    vocab = sorted(set(flat))
+    index = {t: k for k, t in enumerate(vocab)}
+    term = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+    tf = np.frombuffer(b"".join([counts for _, counts in blocks]), dtype=np.uint32)
+    return Terms(vocab, lengths, term, tf)
+
+
+def _matrix(terms: Mapping[str, Terms], n: int) -> Matrix:
+    """Return the Matrix of n documents from the Terms of each block (vectorise)."""
     rows, cols, vals = [], [], []
     offset = 0
     for block, share in BLOCKS:
-        r, c, v, size = _block_tfidf([d[block] for d in docs])
+        r, c, v, size = _block_tfidf(terms[block], n)
         rows.append(r)
         cols.append(c + offset)
         vals.append(v * math.sqrt(share))
@@ -153,26 +200,133 @@ def vectorise(docs: Sequence[dict[str, Block]]) -> Matrix:
     # Each block is ordered by row then column, and each block's columns follow the last
     # one's: a stable sort by row alone orders all by row then column, merging four runs.
     order = np.argsort(row, kind="stable")
-    return Matrix(np.searchsorted(row[order], np.arange(len(docs) + 1)), col[order], val[order])
+    return Matrix(np.searchsorted(row[order], np.arange(n + 1)), col[order], val[order])
 
 
-def _block_tfidf(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Return (doc, term, weight) of L2-normalised sublinear TF-IDF, ordered by doc then
-    term, and the vocabulary size. Term ids follow sorted token order, so each document's
-    sorted distinct tokens are already in term order. All tokens are split from one string
-    and mapped with C-level loops: splitting each document and a per-token comprehension
-    cost 1.5 s of a 10,000-article grouping."""
-    lengths = [len(counts) // 4 for _, counts in blocks]
-    flat = _SEP.join([d for d, _ in blocks if d]).split(_SEP) if any(lengths) else []
-    vocab = {t: k for k, t in enumerate(sorted(set(flat)))}
-    size = max(len(vocab), 1)
-    doc = np.repeat(np.arange(len(blocks), dtype=np.int64), lengths)
-    term = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
-    tf = np.frombuffer(b"".join([counts for _, counts in blocks]), dtype=np.uint32)
-    df = np.bincount(term, minlength=size)
-    weight = (1 + np.log(tf)) * (np.log((1 + len(blocks)) / (1 + df[term])) + 1)
-    norm = np.sqrt(np.bincount(doc, weight * weight, minlength=len(blocks)))
-    return doc, term, weight / norm[doc], size
+def _block_tfidf(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Return (doc, term, weight) of L2-normalised sublinear TF-IDF over n documents,
+    ordered by doc then term, and the vocabulary size. Term ids follow sorted token order,
+    so each document's sorted distinct tokens are already in term order."""
+    size = max(len(terms.vocab), 1)
+    doc = np.repeat(np.arange(n, dtype=np.int64), terms.lengths)
+    df = np.bincount(terms.term, minlength=size)
+    weight = (1 + np.log(terms.tf)) * (np.log((1 + n) / (1 + df[terms.term])) + 1)
+    norm = np.sqrt(np.bincount(doc, weight * weight, minlength=n))
+    return doc, terms.term, weight / norm[doc], size
+
+
+GROUPING = "@grouping"  # key of the Grouping in the features cache (no article id has "@")
+GROUPING_FORMAT = "grouping-1"
+
+
+class Grouping(NamedTuple):
+    """What cluster() made its similarities from, kept in the features cache."""
+
+    ids: tuple[str, ...]  # the articles, in order
+    fps: list[str]  # a fingerprint of each one's title and text (_all_features)
+    days: list[int | None]
+    terms: dict[str, Terms]  # by block
+    links: Links  # the similarities, before shared neighbours
+
+
+def _links_since(before: Grouping, docs: Sequence[dict[str, Block]], fps: Sequence[str],
+                 days: Sequence[int | None]) -> tuple[dict[str, Terms], Links]:
+    """Return the Terms of each block and similarities() of the same articles as `before`,
+    some of them edited, making anew only what the edits changed (the same values a whole
+    new grouping gives, bit for bit).
+
+    An article's weights are made from its own tokens, the number of articles and the
+    document frequencies of its tokens; so they changed only for the edited articles and
+    those that hold a token whose frequency changed (`moved`). Which pairs are compared
+    (candidates) and their similarity (dot products of weights, damped by the day gap)
+    are made from the two articles' weights, tokens and days, and from the frequency of
+    the tokens they share: so pairs of two unmoved articles are as before, with the same
+    similarity, and only pairs with a moved end are made again."""
+    n = len(docs)
+    edited = np.flatnonzero([a != b or c != d for a, b, c, d in
+                             zip(fps, before.fps, days, before.days)])
+    if 4 * len(edited) > n:  # a few edits are the case this is for: else all anew is as quick
+        terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
+        return terms, similarities(_matrix(terms, n), days)
+    moved = np.zeros(n, dtype=bool)
+    moved[edited] = True
+    terms = {}
+    for block, _ in BLOCKS:
+        terms[block], held = _terms_since(before.terms[block], [d[block] for d in docs], edited)
+        moved |= held
+    if not len(edited):
+        return terms, before.links
+    matrix = _matrix(terms, n)
+    if 2 * moved.sum() > n:
+        return terms, similarities(matrix, days)
+    old = before.links
+    kept = ~(moved[old.i] | moved[old.j])
+    new = similarities(matrix, days, among=moved)
+    return terms, _merged(Links(old.i[kept], old.j[kept], old.s[kept]), new, n)
+
+
+def _terms_since(old: Terms, blocks: Sequence[Block], edited: np.ndarray,
+                 ) -> tuple[Terms, np.ndarray]:
+    """Return _terms(blocks), where `old` is _terms of the same documents before the ones at
+    `edited` (ascending) changed, and which documents hold a token whose document frequency
+    changed (the edited ones among them when a token of theirs came or went)."""
+    n = len(blocks)
+    starts = np.concatenate([[0], np.cumsum(old.lengths)])
+    gone = np.concatenate([np.zeros(0, np.int64)]
+                          + [old.term[starts[r]:starts[r + 1]] for r in edited.tolist()])
+    df_old = np.bincount(old.term, minlength=len(old.vocab))
+    rest = df_old - np.bincount(gone, minlength=len(old.vocab))  # held by unedited documents
+    tokens = [blocks[r][0].split(_SEP) if blocks[r][0] else [] for r in edited.tolist()]
+    came = {t for toks in tokens for t in toks}
+    still = [t for t, k in zip(old.vocab, rest.tolist()) if k > 0]
+    vocab = still if came.issubset(still) and len(still) == len(old.vocab) else sorted(
+        came.union(still))
+    index = {t: k for k, t in enumerate(vocab)}
+    if vocab is still:
+        remap = None  # every token keeps its id
+    else:
+        remap = np.fromiter((index.get(t, -1) for t in old.vocab), dtype=np.int64,
+                            count=len(old.vocab))
+    ids = old.term if remap is None else remap[old.term]
+    term_parts, tf_parts = [], []
+    lengths = old.lengths.copy()
+    at = 0
+    for r, toks in zip(edited.tolist(), tokens):
+        term_parts += [ids[starts[at]:starts[r]],
+                       np.fromiter(map(index.__getitem__, toks), dtype=np.int64, count=len(toks))]
+        tf_parts += [old.tf[starts[at]:starts[r]], np.frombuffer(blocks[r][1], dtype=np.uint32)]
+        lengths[r] = len(toks)
+        at = r + 1
+    term_parts.append(ids[starts[at]:])
+    tf_parts.append(old.tf[starts[at]:])
+    new = Terms(vocab, lengths, np.concatenate(term_parts), np.concatenate(tf_parts))
+    df = np.bincount(new.term, minlength=len(vocab))
+    df_before = np.zeros(len(vocab), dtype=np.int64)
+    if remap is None:
+        df_before[:] = df_old
+    else:
+        known = remap >= 0
+        df_before[remap[known]] = df_old[known]
+    changed = df != df_before
+    held = np.zeros(n, dtype=bool)
+    held[np.repeat(np.arange(n), new.lengths)[changed[new.term]]] = True
+    return new, held
+
+
+def _merged(old: Links, new: Links, n: int) -> Links:
+    """Return two sets of links with no pair in common as one, ordered by i, then j."""
+    old_codes = old.i * n + old.j
+    at = np.searchsorted(old_codes, new.i * n + new.j) + np.arange(len(new.i))
+    size = len(old.i) + len(new.i)
+    taken = np.zeros(size, dtype=bool)
+    taken[at] = True
+    out = []
+    for a, b in zip(old, new):
+        merged = np.empty(size, dtype=np.result_type(a, b))
+        merged[at] = b
+        merged[~taken] = a
+        out.append(merged)
+    return Links(*out)
 
 
 class Links(NamedTuple):
@@ -193,10 +347,12 @@ DOT_ROWS = 32
 THREAD_PAIRS = 50_000  # _dots starts a thread for every this many pairs, up to the cores
 
 
-def similarities(matrix: Matrix, days: Sequence[int | None]) -> Links:
-    """Return the similarity of every candidate pair (i < j) above 0, damped by their day gap."""
+def similarities(matrix: Matrix, days: Sequence[int | None],
+                 among: np.ndarray | None = None) -> Links:
+    """Return the similarity of every candidate pair (i < j) above 0, damped by their day gap;
+    with `among` (a mask of rows), only of the pairs with an end among them."""
     day = np.array([np.nan if d is None else d for d in days], dtype=np.float64)
-    first, second = candidates(matrix, day)
+    first, second = candidates(matrix, day, among)
     sims = _dots(matrix, first, second) * _time_factor(day[second] - day[first])
     kept = sims > 0
     return Links(first[kept], second[kept], sims[kept])
@@ -265,11 +421,14 @@ def _dot_batch(matrix: Matrix, first: np.ndarray, second: np.ndarray, lo: int, h
     dense[at] = 0.0
 
 
-def candidates(matrix: Matrix, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def candidates(matrix: Matrix, day: np.ndarray, among: np.ndarray | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Return the pairs (i, j), i < j, within WINDOW_DAYS of each other where one holds a key
     term of the other, ordered by i then j. An article's key terms are its KEYS
     highest-weighted (ties by id), left out when held by one article only or by more than
-    COMMON * sqrt(n) (and 50). Undated articles are within the window of every article."""
+    COMMON * sqrt(n) (and 50). Undated articles are within the window of every article.
+    With `among` (a mask of rows), only the pairs with an end among them: each such row's
+    keys against every holder, and the other rows' keys against the holders among them."""
     n = len(matrix.indptr) - 1
     rows = matrix.rows
     key_row, key_term = _key_terms(matrix)
@@ -292,6 +451,27 @@ def candidates(matrix: Matrix, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     place = matrix.ids[held] * span + slot[holder_row]
     by_place = np.argsort(place, kind="stable")  # rows ascend within a place
     place, holder_row = place[by_place], holder_row[by_place]
+    days = (slot, span, undated)
+    if among is None:
+        a, b = _fan_out(key_row, key_term, place, holder_row, days)
+    else:
+        mine, theirs = among[key_row], among[holder_row]
+        a1, b1 = _fan_out(key_row[mine], key_term[mine], place, holder_row, days)
+        a2, b2 = _fan_out(key_row[~mine], key_term[~mine], place[theirs], holder_row[theirs],
+                          days)
+        a, b = np.concatenate([a1, a2]), np.concatenate([b1, b2])
+    codes = np.sort(np.minimum(a, b) * n + np.maximum(a, b))
+    # distinct pairs of two articles; np.unique hashes here in numpy 2.3+, ten times slower
+    codes = codes[(codes // n != codes % n) & np.append(True, codes[1:] != codes[:-1])]
+    return codes // n, codes % n
+
+
+def _fan_out(key_row: np.ndarray, key_term: np.ndarray, place: np.ndarray,
+             holder_row: np.ndarray, days: tuple[np.ndarray, int, int],
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Return each key's row paired with every holder of its term within its window, as
+    two arrays (a pair of a row with itself among them); see candidates."""
+    slot, span, undated = days
     segment = key_term * span
     dated = slot[key_row] != undated
     lo = np.where(dated, np.searchsorted(place, segment + slot[key_row] - WINDOW_DAYS),
@@ -304,10 +484,7 @@ def candidates(matrix: Matrix, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     fan = ends - starts
     a = np.repeat(first, fan)
     b = holder_row[np.arange(fan.sum()) - np.repeat(np.cumsum(fan) - fan - starts, fan)]
-    codes = np.sort(np.minimum(a, b) * n + np.maximum(a, b))
-    # distinct pairs of two articles; np.unique hashes here in numpy 2.3+, ten times slower
-    codes = codes[(codes // n != codes % n) & np.append(True, codes[1:] != codes[:-1])]
-    return codes // n, codes % n
+    return a, b
 
 
 def _key_terms(matrix: Matrix) -> tuple[np.ndarray, np.ndarray]:

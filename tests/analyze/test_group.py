@@ -293,3 +293,87 @@ def test_average_link_by_parts_merges_as_one_heap_would():
         edges = {p: rnd.choice([0.05, 0.1, 0.19, 0.2, 0.2, 0.3, 0.5, 0.9]) for p in sorted(chosen)}
         want = _average_link_one_heap(edges, n, 0.2)
         assert g.average_link(edges, n, 0.2) == want, (case, edges)
+
+
+def _edit_corpus(rnd: random.Random, n: int) -> list[Article]:
+    """Return n articles on a few events, mixing the earthquake reports' sentences, some
+    dated, some undated, with words of their own."""
+    sentences = [s for t in CHILE + JAPAN + (BUDGET,) for s in t.replace("\n", ". ").split(". ")]
+    out = []
+    for k in range(n):
+        picked = rnd.sample(sentences, rnd.randint(0, 4))
+        own = " ".join(f"Word{rnd.randint(0, 3 * n)}" for _ in range(rnd.randint(0, 3)))
+        day = None if rnd.random() < 0.2 else date(2024, 3, rnd.randint(1, 28))
+        out.append(Article(id=f"a{k:03d}", path="", title=rnd.choice(["", *picked[:1]]),
+                           text=". ".join(picked) + " " + own, published=day,
+                           sha256=f"{k}-{len(picked)}-{own}"))
+    return out
+
+
+def _edited(rnd: random.Random, articles: list[Article], step: int) -> list[Article]:
+    """Return the articles with one to three of them edited: a title, a text (new words,
+    words gone, emptied), a date."""
+    out = list(articles)
+    for _ in range(rnd.choice([1, 1, 2, 3])):
+        i = rnd.randrange(len(out))
+        a, other = out[i], out[rnd.randrange(len(out))]
+        how = rnd.choice(["title", "text", "words", "empty", "date", "undated"])
+        if how == "title":
+            a = replace(a, title=rnd.choice([other.title, f"Brandnew{step} title", ""]))
+        elif how in ("text", "words", "empty"):
+            text = {"text": other.text, "words": f"{a.text} Fresh{step} Kyiv words",
+                    "empty": ""}[how]
+            a = replace(a, text=text, sha256=f"{step}-{i}-{how}")
+        else:
+            a = replace(a, published=None if how == "undated" else date(2024, 4, rnd.randint(1, 9)))
+        out[i] = a
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, seed):
+    """What the features cache keeps of the last grouping lets the next one make again only
+    the similarities an edit can change (group._links_since): its Terms, similarities and
+    groups must be those of a grouping made from nothing, after every edit."""
+    from pathlib import Path
+    from digest.analyze import group as g
+    from digest.cache import Store, carry
+    monkeypatch.setattr(g, "KEYS", 6)  # few keys: candidates depend on which ones
+    rnd = random.Random(seed)
+    articles = _edit_corpus(rnd, rnd.choice([16, 40, 90]))
+    kept = Store(Path("unused"), "features")
+    g.cluster(articles, kept)
+    since = []
+    real = g._links_since
+    monkeypatch.setattr(g, "_links_since", lambda *a: since.append(1) or real(*a))
+    for step in range(25):
+        articles = _edited(rnd, articles, step)
+        kept = carry(kept)
+        got = g.cluster(articles, kept)
+        made = kept.used[g.GROUPING][1]
+        fresh = Store(Path("unused"), "features")
+        assert got == g.cluster(articles, fresh), step
+        anew = fresh.used[g.GROUPING][1]
+        for block, _ in g.BLOCKS:
+            assert made.terms[block].vocab == anew.terms[block].vocab, (step, block)
+            for name in ("lengths", "term", "tf"):
+                assert getattr(made.terms[block], name).tolist() == \
+                    getattr(anew.terms[block], name).tolist(), (step, block, name)
+        for name in ("i", "j", "s"):
+            assert getattr(made.links, name).tolist() == getattr(anew.links, name).tolist(), \
+                (step, name)
+    assert len(since) == 25
+
+
+def test_grouping_anew_when_articles_come_or_go():
+    """One more or one fewer article changes every weight: no similarity is taken over."""
+    from pathlib import Path
+    from digest.analyze import group as g
+    from digest.cache import Store, carry
+    articles = _edit_corpus(random.Random(3), 30)
+    kept = Store(Path("unused"), "features")
+    g.cluster(articles, kept)
+    for changed in (articles[:-1], articles + [replace(articles[0], id="zz")]):
+        store = carry(kept)
+        assert g.cluster(changed, store) == g.cluster(changed, Store(Path("unused"), "features"))
+        assert store.used[g.GROUPING][1].ids == tuple(a.id for a in changed)
