@@ -171,6 +171,13 @@ class Store:
         self.misses += 1
         return None
 
+    def latest(self, key: str) -> Any | None:
+        """Return the value last kept for `key`, whatever its fingerprint (None if none):
+        for a value that the next one is made from (group.Grouping). As with get, it is
+        kept for the next build only if put again."""
+        entry = self.entries.get(key)
+        return None if entry is None else entry[1]
+
     def put(self, key: str, fp: str, value: Any) -> None:
         """Keep `value` for `key`; its shard is written at the end if this is new."""
         old = self.entries.get(key)

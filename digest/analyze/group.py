@@ -73,14 +73,17 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
     docs, fps = _all_features(articles, features_cache)
     days = [_day_number(a.published) for a in articles]
     ids = tuple(a.id for a in articles)
-    before = features_cache.get(GROUPING, GROUPING_FORMAT) if features_cache is not None else None
+    before = features_cache.latest(GROUPING) if features_cache is not None else None
     if isinstance(before, Grouping) and before.ids == ids:
-        terms, links = _links_since(before, docs, fps, days)
+        terms, links = _links_since(_sized(before, np.int64), docs, fps, days)
     else:
         terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
         links = similarities(_matrix(terms, len(docs)), days)
     if features_cache is not None:
-        features_cache.put(GROUPING, GROUPING_FORMAT, Grouping(ids, fps, days, terms, links))
+        # named by what it is made from: a new one is written only when that changed
+        made_from = text_fingerprint(GROUPING_FORMAT, *ids, *fps, *map(str, days))
+        features_cache.put(GROUPING, made_from,
+                           _sized(Grouping(ids, fps, days, terms, links), np.int32))
     links = with_shared_neighbours(links, len(articles))
     edges = dict(zip(zip(links.i.tolist(), links.j.tolist()), links.s.tolist()))
     log.debug("grouping %d articles over %d candidate links", len(articles), len(edges))
@@ -187,20 +190,25 @@ def _terms(blocks: Sequence[Block]) -> Terms:
 
 
 def _matrix(terms: Mapping[str, Terms], n: int) -> Matrix:
-    """Return the Matrix of n documents from the Terms of each block (vectorise)."""
-    rows, cols, vals = [], [], []
+    """Return the Matrix of n documents from the Terms of each block (vectorise). Each
+    block is ordered by row then column, and each block's columns follow the last one's:
+    so a row holds its entries of each block in turn, and each entry's place is known
+    without sorting (a stable sort of all entries by row took 0.04 s at 10,000 articles)."""
+    lengths = [terms[block].lengths for block, _ in BLOCKS]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sum(lengths), out=indptr[1:])
+    col = np.empty(int(indptr[-1]), dtype=np.int64)
+    val = np.empty(int(indptr[-1]), dtype=np.float64)
+    before = indptr[:-1].copy()  # where each row's entries of the next block go
     offset = 0
-    for block, share in BLOCKS:
+    for (block, share), length in zip(BLOCKS, lengths):
         r, c, v, size = _block_tfidf(terms[block], n)
-        rows.append(r)
-        cols.append(c + offset)
-        vals.append(v * math.sqrt(share))
+        at = before[r] + np.arange(len(r)) - np.repeat(np.cumsum(length) - length, length)
+        col[at] = c + offset
+        val[at] = v * math.sqrt(share)
+        before += length
         offset += size
-    row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    # Each block is ordered by row then column, and each block's columns follow the last
-    # one's: a stable sort by row alone orders all by row then column, merging four runs.
-    order = np.argsort(row, kind="stable")
-    return Matrix(np.searchsorted(row[order], np.arange(n + 1)), col[order], val[order])
+    return Matrix(indptr, col, val)
 
 
 def _block_tfidf(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -216,7 +224,7 @@ def _block_tfidf(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 GROUPING = "@grouping"  # key of the Grouping in the features cache (no article id has "@")
-GROUPING_FORMAT = "grouping-1"
+GROUPING_FORMAT = "grouping-1"  # part of its fingerprint
 
 
 class Grouping(NamedTuple):
@@ -227,6 +235,17 @@ class Grouping(NamedTuple):
     days: list[int | None]
     terms: dict[str, Terms]  # by block
     links: Links  # the similarities, before shared neighbours
+
+
+def _sized(grouping: Grouping, kind: type) -> Grouping:
+    """Return the Grouping with its term ids, lengths and link ends as `kind`: np.int32 in
+    the cache (a third smaller: 19 MB at 10,000 articles is written at each regrouping),
+    np.int64 to work with (link codes i * n + j do not fit 32 bits)."""
+    terms = {block: t._replace(lengths=t.lengths.astype(kind), term=t.term.astype(kind))
+             for block, t in grouping.terms.items()}
+    links = grouping.links._replace(i=grouping.links.i.astype(kind),
+                                    j=grouping.links.j.astype(kind))
+    return grouping._replace(terms=terms, links=links)
 
 
 def _links_since(before: Grouping, docs: Sequence[dict[str, Block]], fps: Sequence[str],

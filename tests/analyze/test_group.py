@@ -377,3 +377,29 @@ def test_grouping_anew_when_articles_come_or_go():
         store = carry(kept)
         assert g.cluster(changed, store) == g.cluster(changed, Store(Path("unused"), "features"))
         assert store.used[g.GROUPING][1].ids == tuple(a.id for a in changed)
+
+
+def test_the_grouping_kept_on_disk_is_the_last_one(tmp_path, monkeypatch):
+    """Each grouping's Grouping is written to the cache file when it differs from the one
+    there (its fingerprint names what it was made from): after an article is added, an
+    edit is compared with the grouping that holds it, not with an older one."""
+    from digest.analyze import group as g
+    from digest.cache import open_store, save_store
+    monkeypatch.setenv("DIGEST_CACHE_KEY_FILE", str(tmp_path / "key"))
+    articles = _edit_corpus(random.Random(5), 40)
+    since = []
+    real = g._links_since
+    monkeypatch.setattr(g, "_links_since", lambda *a: since.append(a[0].ids) or real(*a))
+    steps = [articles, articles + [replace(articles[0], id="zz")]]
+    steps.append(steps[-1][:3] + [replace(steps[-1][3], title="Brandnew title")] + steps[-1][4:])
+    steps.append(steps[-1])  # nothing changed: the cache file is left as it is
+    for articles in steps:
+        store = open_store(tmp_path, "features")
+        g.cluster(articles, store)
+        save_store(store)
+    assert since == [tuple(a.id for a in steps[2])] * 2
+    again = open_store(tmp_path, "features").latest(g.GROUPING)
+    assert again.ids == tuple(a.id for a in steps[3])
+    anew = g.similarities(g.vectorise(g._all_features(steps[3], None)[0]),
+                          [g._day_number(a.published) for a in steps[3]])
+    assert again.links.s.tolist() == anew.s.tolist()
