@@ -366,17 +366,29 @@ def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, see
 
 
 def test_grouping_anew_when_articles_come_or_go():
-    """One more or one fewer article changes every weight: no similarity is taken over."""
+    """One more or one fewer article changes every weight: no similarity is taken over, but
+    the other articles' tokens are (group._all_terms), and must be what splitting them all
+    again gives."""
     from pathlib import Path
     from digest.analyze import group as g
     from digest.cache import Store, carry
     articles = _edit_corpus(random.Random(3), 30)
     kept = Store(Path("unused"), "features")
     g.cluster(articles, kept)
-    for changed in (articles[:-1], articles + [replace(articles[0], id="zz")]):
-        store = carry(kept)
-        assert g.cluster(changed, store) == g.cluster(changed, Store(Path("unused"), "features"))
-        assert store.used[g.GROUPING][1].ids == tuple(a.id for a in changed)
+    fresh = _edit_corpus(random.Random(4), 3)
+    for changed in (articles[:-1], articles[1:], articles + [replace(fresh[0], id="zz")],
+                    [replace(fresh[1], id="a"), *articles[:10], replace(fresh[2], id="a010b"),
+                     *articles[11:]]):
+        store, anew = carry(kept), Store(Path("unused"), "features")
+        assert g.cluster(changed, store) == g.cluster(changed, anew)
+        made, want = store.used[g.GROUPING][1], anew.used[g.GROUPING][1]
+        assert made.ids == want.ids == tuple(a.id for a in changed)
+        for block, _ in g.BLOCKS:
+            assert made.terms[block].vocab == want.terms[block].vocab
+            for name in ("lengths", "term", "tf"):
+                assert getattr(made.terms[block], name).tolist() == \
+                    getattr(want.terms[block], name).tolist(), (block, name)
+        assert made.links.s.tolist() == want.links.s.tolist()
 
 
 def test_the_grouping_kept_on_disk_is_the_last_one(tmp_path, monkeypatch):
