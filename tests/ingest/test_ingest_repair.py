@@ -7,6 +7,9 @@ import unicodedata
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-*" codecs)
+from ftfy.chardata import CHARMAP_ENCODINGS
+
 from digest.ingest.repair import fix_cp874, normalize_whitespace, repair
 from tests.ingest.support import SEEDS, fixture_text
 
@@ -57,11 +60,13 @@ def test_repairing_twice_equals_repairing_once(text):
 # Letters, digits, spaces and common punctuation up to Cyrillic.
 PLAIN = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd", "Zs", "Po", "Pd", "Pi", "Pf"),
                               max_codepoint=0x4FF))
-# Single-byte code pages whose letters lie in that range: UTF-8 read as one of them is what
-# ftfy undoes. Latin Extended-A, Greek and Cyrillic letters are the upper halves of
-# windows-1250, 1253 and 1251, so a few of them in a row can spell UTF-8 bytes.
-CODE_PAGES = ("cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "iso8859_2",
-              "mac_roman", "cp437", "cp874")
+# The single-byte code pages that UTF-8 is read back from: ftfy's own list, whose
+# windows pages are its "sloppy" ones (a byte the page leaves out reads as the Latin-1
+# letter: Hypothesis found 'ė¡Ø', the bytes EB A1 A8 of '롨' in sloppy windows-1257,
+# where plain cp1257 has no A1), and cp874, which digest undoes itself. Latin Extended-A,
+# Greek and Cyrillic letters are the upper halves of windows-1250, 1253 and 1251, so a few
+# of them in a row can spell UTF-8 bytes.
+CODE_PAGES = (*CHARMAP_ENCODINGS, "cp874")
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
                            rb"|[\xf0-\xf4][\x80-\xbf]{3}")
 
@@ -102,3 +107,10 @@ def test_letters_that_spell_utf8_in_windows_1250_are_read_as_mojibake():
     assert spells_utf8("ĺĽŹ") and "式".encode().decode("cp1250") == "ĺĽŹ"
     assert repair("ĺĽŹ").text == "式"
     assert not spells_utf8("Łódź, Київ, Ελλάδα")
+
+
+def test_letters_that_spell_utf8_in_sloppy_windows_1257_are_read_as_mojibake():
+    """'ė¡Ø' is the bytes EB A1 A8 of '롨' in ftfy's sloppy windows-1257 (A1 has no letter in
+    cp1257 itself): ftfy reads it so, and the property above must count it as mojibake."""
+    assert spells_utf8("ė¡Ø") and "롨".encode().decode("sloppy-windows-1257") == "ė¡Ø"
+    assert repair("ė¡Ø").text == "롨"
