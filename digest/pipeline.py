@@ -243,7 +243,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     return _done(report, started, written=True)
 
 
-FEATURES = "features"  # cache of each article's grouping features, opened only to regroup
+FEATURES = "features"  # cache of what the last grouping was made from, opened only to regroup
 FILES = "content files"  # in `warm`: what read_content read, by path (its `seen`)
 # in `warm`: FILES again when a full look found no problem and no link, and every change
 # since was read (read.read_changed can go on from it); missing otherwise

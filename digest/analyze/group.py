@@ -45,7 +45,7 @@ Edges = dict[tuple[int, int], float]  # (i, j) with i < j -> similarity
 def group_articles(articles: Sequence[Article],
                    features_cache: Store | None = None) -> list[tuple[str, ...]]:
     """Return groups of article ids (each sorted, list sorted by first id); every article in
-    exactly one group. `features_cache` keeps each article's feature tokens between builds."""
+    exactly one group. `features_cache` keeps what the last grouping was made from (cluster)."""
     by_story: dict[str, list[str]] = {}
     free = []
     for a in articles:
@@ -62,23 +62,29 @@ def group_articles(articles: Sequence[Article],
 def cluster(articles: Sequence[Article], features_cache: Store | None = None) -> list[list[int]]:
     """Return clusters of indices into `articles` (each sorted ascending).
 
-    With `features_cache`, what the similarities were made from is kept there too
-    (Grouping), and the next call for the same articles in the same order makes anew only
-    what an edit can have changed (_links_since): every article's title and text are
-    compared with those kept, and only the articles whose weights moved are compared
-    again. Adding or removing an article changes every weight (inverse document
-    frequencies count the articles), so then all is made anew."""
+    With `features_cache`, what the similarities were made from is kept there (Grouping),
+    and the next call takes from it what the articles' edits left as it was:
+    - the tokens of every article whose title and text are unchanged (only the others
+      are split into tokens again: that took 1.7 s of adding one article to 10,000);
+    - for the same articles in the same order, the similarity of every pair whose
+      weights no edit moved (_links_since). An added or removed article changes every
+      weight (inverse document frequencies count the articles): then all pairs are
+      compared again."""
     if not articles:
         return []
-    docs, fps = _all_features(articles, features_cache)
+    fps = [text_fingerprint(a.title, a.sha256) for a in articles]
     days = [_day_number(a.published) for a in articles]
     ids = tuple(a.id for a in articles)
-    before = features_cache.latest(GROUPING) if features_cache is not None else None
-    if isinstance(before, Grouping) and before.ids == ids:
-        terms, links = _links_since(_sized(before, np.int64), docs, fps, days)
+    kept = features_cache.latest(GROUPING) if features_cache is not None else None
+    before = _sized(kept, np.int64) if isinstance(kept, Grouping) else None
+    source = _same_rows(before, fps, ids) if before is not None else None
+    docs = _features_of(articles, source)
+    if before is not None and source is not None and before.ids == ids:
+        terms, links = _links_since(before, docs, source, days)
     else:
-        terms = _all_terms(_sized(before, np.int64) if isinstance(before, Grouping) else None,
-                           docs, fps, ids)
+        terms = {block: _terms([d[block] for d in docs]) if source is None else
+                 _terms_since(before.terms[block], _block_of(docs, block), source)[0]
+                 for block, _ in BLOCKS}
         links = similarities(_matrix(terms, len(docs)), days)
     if features_cache is not None:
         # named by what it is made from: a new one is written only when that changed
@@ -128,22 +134,21 @@ def _counted(tokens: list[str]) -> Block:
     return _SEP.join(distinct), np.array([counts[t] for t in distinct], dtype=np.uint32).tobytes()
 
 
-def _all_features(articles: Sequence[Article], cache: Store | None,
-                  ) -> tuple[list[dict[str, Block]], list[str]]:
-    """Return _features_chunk's result for every article, and a fingerprint of what each
-    was made from (title and text): from `cache` for articles whose title and text are
-    unchanged, made on all cores for the others. Adding one article to 10,000 regroups
-    them all, and their features were 1.7 s of its 5 s."""
-    fps = [text_fingerprint(a.title, a.sha256) for a in articles]
-    found = [cache.get(a.id, fp) if cache is not None else None for a, fp in zip(articles, fps)]
-    todo = [i for i, f in enumerate(found) if f is None]
+def _features_of(articles: Sequence[Article], source: np.ndarray | None,
+                 ) -> list[dict[str, Block] | None]:
+    """Return _features_chunk's result for every article whose `source` is -1 (all when
+    `source` is None), None for the others; made on all cores when many."""
+    todo = list(range(len(articles))) if source is None else np.flatnonzero(source < 0).tolist()
+    found: list[dict[str, Block] | None] = [None] * len(articles)
     for i, made in zip(todo, map_chunks(_features_chunk, None, [articles[i] for i in todo],
                                         chunk=500)):
         found[i] = made
-    if cache is not None:
-        for a, fp, f in zip(articles, fps, found):
-            cache.put(a.id, fp, f)
-    return found, fps
+    return found
+
+
+def _block_of(docs: Sequence[dict[str, Block] | None], block: str) -> list[Block | None]:
+    """Return one block of each document (None where the document is None)."""
+    return [None if d is None else d[block] for d in docs]
 
 
 class Matrix(NamedTuple):
@@ -232,7 +237,7 @@ class Grouping(NamedTuple):
     """What cluster() made its similarities from, kept in the features cache."""
 
     ids: tuple[str, ...]  # the articles, in order
-    fps: list[str]  # a fingerprint of each one's title and text (_all_features)
+    fps: list[str]  # a fingerprint of each one's title and text
     days: list[int | None]
     terms: dict[str, Terms]  # by block
     links: Links  # the similarities, before shared neighbours
@@ -249,34 +254,20 @@ def _sized(grouping: Grouping, kind: type) -> Grouping:
     return grouping._replace(terms=terms, links=links)
 
 
-def _all_terms(before: Grouping | None, docs: Sequence[dict[str, Block]], fps: Sequence[str],
-               ids: Sequence[str]) -> dict[str, Terms]:
-    """Return the Terms of each block of `docs`: from `before` for the articles it holds
-    with the same title and text (an article added or removed changes every weight, but
-    not the others' tokens: splitting and looking up every token took 0.1 s of grouping
-    10,000 articles), else made anew."""
-    source = _same_rows(before, fps, ids) if before is not None else None
-    if source is None:
-        return {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
-    return {block: _terms_since(before.terms[block], [d[block] for d in docs], source)[0]
-            for block, _ in BLOCKS}
-
-
-def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.ndarray | None:
+def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.ndarray:
     """Return, for each article, its row in `before` if that holds it with the same title
-    and text, else -1; None when fewer than three in four are so (then making all Terms
-    anew is as quick)."""
+    and text, else -1."""
     row = {(i, fp): r for r, (i, fp) in enumerate(zip(before.ids, before.fps))}
-    source = np.fromiter((row.get(key, -1) for key in zip(ids, fps)), dtype=np.int64,
-                         count=len(ids))
-    return None if 4 * int((source < 0).sum()) > len(ids) else source
+    return np.fromiter((row.get(key, -1) for key in zip(ids, fps)), dtype=np.int64,
+                       count=len(ids))
 
 
-def _links_since(before: Grouping, docs: Sequence[dict[str, Block]], fps: Sequence[str],
+def _links_since(before: Grouping, docs: Sequence[dict[str, Block] | None], source: np.ndarray,
                  days: Sequence[int | None]) -> tuple[dict[str, Terms], Links]:
     """Return the Terms of each block and similarities() of the same articles as `before`,
-    some of them edited, making anew only what the edits changed (the same values a whole
-    new grouping gives, bit for bit).
+    some of them edited (`source`: _same_rows), making anew only what the edits changed
+    (the same values a whole new grouping gives, bit for bit). `docs` holds the features
+    of the edited articles (source -1).
 
     An article's weights are made from its own tokens, the number of articles and the
     document frequencies of its tokens; so they changed only for the edited articles and
@@ -286,19 +277,15 @@ def _links_since(before: Grouping, docs: Sequence[dict[str, Block]], fps: Sequen
     the tokens they share: so pairs of two unmoved articles are as before, with the same
     similarity, and only pairs with a moved end are made again."""
     n = len(docs)
-    source = _same_rows(before, fps, before.ids)
-    if source is None:  # a few edits are the case this is for: else all anew is as quick
-        terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
-        return terms, similarities(_matrix(terms, n), days)
     moved = np.array([a != b for a, b in zip(days, before.days)], dtype=bool) | (source < 0)
     terms = {}
     for block, _ in BLOCKS:
-        terms[block], held = _terms_since(before.terms[block], [d[block] for d in docs], source)
+        terms[block], held = _terms_since(before.terms[block], _block_of(docs, block), source)
         moved |= held
     if not moved.any():
         return terms, before.links
     matrix = _matrix(terms, n)
-    if 2 * moved.sum() > n:
+    if 2 * moved.sum() > n:  # a few edits are the case this is for: else all anew is as quick
         return terms, similarities(matrix, days)
     old = before.links
     kept = ~(moved[old.i] | moved[old.j])
@@ -306,12 +293,13 @@ def _links_since(before: Grouping, docs: Sequence[dict[str, Block]], fps: Sequen
     return terms, _merged(Links(old.i[kept], old.j[kept], old.s[kept]), new, n)
 
 
-def _terms_since(old: Terms, blocks: Sequence[Block], source: np.ndarray,
+def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
                  ) -> tuple[Terms, np.ndarray]:
     """Return _terms(blocks) where `old` is _terms of some blocks before and `source[r]`
     the row of `old` that holds the same tokens as blocks[r] (-1: none, the tokens are
-    split anew); and which documents hold a token whose document frequency is not what
-    `old` gave it (meaningful when the documents are those of `old`)."""
+    split from blocks[r]; the others are not read); and which documents hold a token whose
+    document frequency is not what `old` gave it (meaningful when the documents are those
+    of `old`)."""
     n = len(blocks)
     starts = np.concatenate([[0], np.cumsum(old.lengths)])
     taken = source >= 0

@@ -19,9 +19,10 @@ def form_stories(articles: Sequence[Article], known: Mapping[str, str],
 
     The grouping is reused from `cache` while no article's text, title, date or story key
     changed; else made by `grouper`, or by digest.analyze.group.group_articles (imported
-    only then: it brings numpy) with the store `features()` opens for its articles'
-    feature tokens. A long-running caller passes the same `memo` dict to every call: the
-    stories are then made again only when something they are made from changed.
+    only then: it brings numpy) with the store `features()` opens, which keeps what the
+    last grouping was made from (group.cluster). A long-running caller passes the same
+    `memo` dict to every call: the stories are then made again only when something they
+    are made from changed.
     """
     fp = text_fingerprint(*sorted(a.grouping_key for a in articles))
     # the rest of what stories are made from: grouping_key covers ids, story keys, dates

@@ -412,6 +412,6 @@ def test_the_grouping_kept_on_disk_is_the_last_one(tmp_path, monkeypatch):
     assert since == [tuple(a.id for a in steps[2])] * 2
     again = open_store(tmp_path, "features").latest(g.GROUPING)
     assert again.ids == tuple(a.id for a in steps[3])
-    anew = g.similarities(g.vectorise(g._all_features(steps[3], None)[0]),
+    anew = g.similarities(g.vectorise(g._features_of(steps[3], None)),
                           [g._day_number(a.published) for a in steps[3]])
     assert again.links.s.tolist() == anew.s.tolist()
