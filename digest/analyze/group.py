@@ -79,12 +79,14 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
     before = _sized(kept, np.int64) if isinstance(kept, Grouping) else None
     source = _same_rows(before, fps, ids) if before is not None else None
     docs = _features_of(articles, source)
-    if before is not None and source is not None and before.ids == ids:
+    if before is not None and before.ids == ids:
         terms, links = _links_since(before, docs, source, days)
     else:
-        terms = {block: _terms([d[block] for d in docs]) if source is None else
-                 _terms_since(before.terms[block], _block_of(docs, block), source)[0]
-                 for block, _ in BLOCKS}
+        if before is None:
+            terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
+        else:
+            terms = {block: _terms_since(before.terms[block], _block_of(docs, block), source)[0]
+                     for block, _ in BLOCKS}
         links = similarities(_matrix(terms, len(docs)), days)
     if features_cache is not None:
         # named by what it is made from: a new one is written only when that changed
@@ -144,6 +146,11 @@ def _features_of(articles: Sequence[Article], source: np.ndarray | None,
                                         chunk=500)):
         found[i] = made
     return found
+
+
+def _within(lengths: np.ndarray) -> np.ndarray:
+    """Return, for runs of the given lengths laid end to end, each entry's place in its run."""
+    return np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
 def _block_of(docs: Sequence[dict[str, Block] | None], block: str) -> list[Block | None]:
@@ -209,7 +216,7 @@ def _matrix(terms: Mapping[str, Terms], n: int) -> Matrix:
     offset = 0
     for (block, share), length in zip(BLOCKS, lengths):
         r, c, v, size = _block_tfidf(terms[block], n)
-        at = before[r] + np.arange(len(r)) - np.repeat(np.cumsum(length) - length, length)
+        at = before[r] + _within(length)
         col[at] = c + offset
         val[at] = v * math.sqrt(share)
         before += length
@@ -311,7 +318,7 @@ def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     # each taken row's entries: where they are in `old`, and where they go
     size = lengths[taken]
-    within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+    within = _within(size)
     gather = np.repeat(starts[source[taken]], size) + within
     put = np.repeat(indptr[:-1][taken], size) + within
     df_old = np.bincount(old.term, minlength=len(old.vocab))
@@ -542,7 +549,7 @@ def _key_terms(matrix: Matrix) -> tuple[np.ndarray, np.ndarray]:
             rows = same[part:part + step]
             size = lengths[rows]
             first = indptr[rows]
-            within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+            within = _within(size)
             grid = np.full((len(rows), width), np.inf)
             grid[np.repeat(np.arange(len(rows)), size), within] = -vals[np.repeat(first, size)
                                                                         + within]
