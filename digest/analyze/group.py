@@ -399,36 +399,38 @@ def similarities(matrix: Matrix, days: Sequence[int | None],
 def _dots(matrix: Matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Return the dot product of rows first[k] and second[k] for each k (`first` ascending).
 
-    A batch of first rows is scattered into a dense block, and every pair of the batch
-    gathers its second row's weights from it at once: one batch of numpy calls per
-    DOT_CELLS / vocabulary rows (DOT_ROWS at least), where one per row took half of a
-    10,000-article grouping's similarities. Each pair sums its products in its second
-    row's term order, whichever batch or thread it falls in. With many pairs the batches
-    are shared among threads (on all cores): numpy lets go of the interpreter while it
-    gathers and sums, and the 336,000 pairs of the 10,000-article bench took 0.17 s on two
-    threads against 0.26 s on one.
+    The distinct first rows are scattered into a dense block a batch at a time, and every
+    pair of the batch gathers its second row's weights from it at once: one batch of numpy
+    calls per DOT_CELLS / vocabulary first rows (DOT_ROWS at least), where one per row took
+    half of a 10,000-article grouping's similarities. Batches hold first rows that have
+    pairs, not a range of rows: after an edit, the pairs of its few moved articles have
+    first rows all over the corpus, and batches of ranges of rows made 313 batches for
+    1,211 pairs (0.08 s; 38 batches of the rows that have pairs). Each pair sums its
+    products in its second row's term order, whichever batch or thread it falls in. With
+    many pairs the batches are shared among threads (on all cores): numpy lets go of the
+    interpreter while it gathers and sums, and the 336,000 pairs of the 10,000-article bench
+    took 0.17 s on two threads against 0.26 s on one.
     """
     out = np.zeros(len(first))
-    n = len(matrix.indptr) - 1
     if not len(first):
         return out
     width = int(matrix.ids.max()) + 1
     step = max(DOT_ROWS, DOT_CELLS // width)
-    starts = list(range(0, n, step))
-    bounds = np.searchsorted(first, [*starts, n])
+    rows = first[np.append(True, first[1:] != first[:-1])]  # the distinct first rows
+    bounds = np.searchsorted(first, [*rows[::step].tolist(), int(first[-1]) + 1])
+    batches = len(bounds) - 1
     threads = min(workers(), 1 + len(first) // THREAD_PAIRS)
     # contiguous runs of batches, each with about as many pairs as the others
     cuts = np.searchsorted(bounds, np.linspace(0, len(first), threads + 1)[1:-1])
-    runs = [(lo, hi) for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(starts)])
+    runs = [(lo, hi) for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), batches])
             if lo < hi]
 
-    def run(batches: tuple[int, int]) -> None:
+    def run(span: tuple[int, int]) -> None:
         dense = np.zeros((step, width))  # one per thread
-        for b in range(*batches):
+        for b in range(*span):
             p0, p1 = int(bounds[b]), int(bounds[b + 1])
-            if p0 < p1:
-                _dot_batch(matrix, first[p0:p1], second[p0:p1], starts[b],
-                           min(n, starts[b] + step), dense, out[p0:p1])
+            _dot_batch(matrix, first[p0:p1], second[p0:p1], rows[b * step:(b + 1) * step],
+                       dense, out[p0:p1])
     if len(runs) < 2:
         for r in runs:
             run(r)
@@ -440,19 +442,20 @@ def _dots(matrix: Matrix, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dot_batch(matrix: Matrix, first: np.ndarray, second: np.ndarray, lo: int, hi: int,
+def _dot_batch(matrix: Matrix, first: np.ndarray, second: np.ndarray, rows: np.ndarray,
                dense: np.ndarray, out: np.ndarray) -> None:
-    """Write into `out` the dots of pairs whose first rows lie in [lo, hi), with `dense`
-    (zeros, at least hi - lo rows) to scatter those rows into; it is left zeros."""
+    """Write into `out` the dots of pairs whose first rows are among `rows` (ascending), with
+    `dense` (zeros, at least len(rows) rows) to scatter those rows into; it is left zeros."""
     indptr, ids, vals = matrix
     width = dense.shape[1]
-    lengths = np.diff(indptr[lo:hi + 1])
-    at = (np.repeat(np.arange(hi - lo), lengths), ids[indptr[lo]:indptr[hi]])
-    dense[at] = vals[indptr[lo]:indptr[hi]]
+    lengths = indptr[rows + 1] - indptr[rows]
+    entries = np.repeat(indptr[rows], lengths) + _within(lengths)
+    at = (np.repeat(np.arange(len(rows)), lengths), ids[entries])
+    dense[at] = vals[entries]
     sizes = indptr[second + 1] - indptr[second]
     offsets = np.cumsum(sizes) - sizes
     positions = np.arange(sizes.sum()) - np.repeat(offsets - indptr[second], sizes)
-    cells = np.repeat((first - lo) * width, sizes) + ids[positions]
+    cells = np.repeat(np.searchsorted(rows, first) * width, sizes) + ids[positions]
     products = dense.reshape(-1)[cells] * vals[positions]
     filled = sizes > 0  # reduceat would give an empty row its neighbour's first product
     out[filled] = np.add.reduceat(products, offsets[filled])
@@ -476,15 +479,28 @@ def candidates(matrix: Matrix, day: np.ndarray, among: np.ndarray | None = None,
     limit = max(50, int(COMMON * math.sqrt(n)))
     usable = (count[key_term] > 1) & (count[key_term] <= limit)
     key_row, key_term = key_row[usable], key_term[usable]
+    usable_term = np.zeros(len(wanted), dtype=bool)
+    usable_term[key_term] = True
+    held = usable_term[matrix.ids]  # the entries that hold a usable key term
+    if among is not None:
+        # Only what can pair with a row among them is kept (sorting all the keys and
+        # holders took half of the 0.1 s of an edit's candidates at 10,000 articles):
+        # their keys and the holders of those terms; the other rows' keys that they hold.
+        theirs = among[rows]
+        terms_held = np.zeros(len(wanted), dtype=bool)
+        terms_held[matrix.ids[theirs]] = True
+        mine = among[key_row]
+        keep = mine | terms_held[key_term]
+        their_keys = np.zeros(len(wanted), dtype=bool)
+        their_keys[key_term[mine]] = True
+        key_row, key_term = key_row[keep], key_term[keep]
+        held &= their_keys[matrix.ids] | theirs
     slot, span, undated = _day_slots(day)
     # keys in the holders' order: each search below then starts where the last one ended
     by_place = np.argsort(key_term * span + slot[key_row], kind="stable")
     key_row, key_term = key_row[by_place], key_term[by_place]
     # Holders of the usable key terms, sorted by term, then day (undated last), then row:
     # each key then pairs with a slice of them, never with the many outside its window.
-    usable_term = np.zeros(len(wanted), dtype=bool)
-    usable_term[key_term] = True
-    held = usable_term[matrix.ids]
     holder_row = rows[held]
     place = matrix.ids[held] * span + slot[holder_row]
     by_place = np.argsort(place, kind="stable")  # rows ascend within a place

@@ -222,6 +222,11 @@ def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys
         want = _pairs_reference(rows, days)
         assert [p[:2] for p in got] == [p[:2] for p in want], (case, rows, days)
         assert all(math.isclose(a[2], b[2], rel_tol=1e-12) for a, b in zip(got, want))
+        # among some rows: the pairs with an end among them, with the very same similarities
+        among = np.array([rnd.random() < rnd.choice([0.05, 0.3]) for _ in range(n)])
+        some = g.similarities(g.Matrix(indptr, ids, vals), days, among=among)
+        assert list(zip(some.i.tolist(), some.j.tolist(), some.s.tolist())) == [
+            p for p in got if among[p[0]] or among[p[1]]], (case, rows, days, among)
 
 
 def test_dot_products_are_the_same_bits_on_any_number_of_threads(monkeypatch):
