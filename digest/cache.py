@@ -231,11 +231,14 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
             log.debug("cache %s is from another digest version; rebuilding it", path)
             store.changed.add(shard)
             return {}
-        tag, entries = _loads(data[len(LAYOUT):])
-        if tag != FORMAT:  # another digest version or code: expected after an upgrade
-            log.debug("cache %s is from %r; rebuilding it", path, tag)
+        # Another digest version or code: expected after an upgrade. Told before anything
+        # is unpickled: the classes of the pickles may have changed since.
+        tag = _tag()
+        if data[len(LAYOUT):len(LAYOUT) + len(tag)] != tag:
+            log.debug("cache %s is from another digest version or code; rebuilding it", path)
             store.changed.add(shard)
             return {}
+        entries = _loads(data[len(LAYOUT) + len(tag):])
         if not isinstance(entries, dict):
             raise ValueError(f"expected a mapping, found {type(entries).__name__}")
     except Exception as exc:  # any damage: start the shard again, never trust part of it
@@ -245,20 +248,25 @@ def _load(store: Store, shard: int) -> dict[str, tuple[str, Any]]:
     return entries
 
 
-# A cache file's data (inside the seal): LAYOUT, how many parts follow and each one's size
-# (little-endian uint64), then the parts: a pickle (protocol 5), then the buffers it keeps
-# out of band (Article texts, Story analyses), which loading does not copy.
-LAYOUT = b"digest-cache-3\n"
+# A cache file's data (inside the seal): LAYOUT, the FORMAT tag and a newline (_tag), how
+# many parts follow and each one's size (little-endian uint64), then the parts: a pickle
+# (protocol 5), then the buffers it keeps out of band (Article texts, Story analyses),
+# which loading does not copy.
+LAYOUT = b"digest-cache-4\n"
 _SIZE = struct.Struct("<Q")
 
 
+def _tag() -> bytes:
+    return FORMAT.encode("utf-8") + b"\n"
+
+
 def _dumps(value: Any) -> bytes:
-    """Return `value` pickled in the cache files' layout, LAYOUT first."""
+    """Return `value` pickled in the cache files' layout, LAYOUT and _tag() first."""
     buffers: list[pickle.PickleBuffer] = []
     data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
     parts = [memoryview(data), *(b.raw() for b in buffers)]
     sizes = [len(parts), *(p.nbytes for p in parts)]
-    return b"".join([LAYOUT, struct.pack(f"<{len(sizes)}Q", *sizes), *parts])
+    return b"".join([LAYOUT, _tag(), struct.pack(f"<{len(sizes)}Q", *sizes), *parts])
 
 
 def _loads(data: memoryview) -> Any:
@@ -290,6 +298,6 @@ def save_store(store: Store) -> None:
         if part is not None:
             part[k] = v
     for shard in sorted(write):
-        sealed = seal(_dumps((FORMAT, parts[shard])))
+        sealed = seal(_dumps(parts[shard]))
         if sealed is not None:
             atomic_write_bytes(store.path(shard), sealed, durable=False)

@@ -272,6 +272,30 @@ def test_foreign_cache_files_are_never_unpickled(make_site, tmp_path_factory):
     assert report.written and tree(root / "site") == before
 
 
+def test_cache_files_of_other_code_are_dropped_before_unpickling(make_site, tmp_path_factory,
+                                                                caplog):
+    """After an upgrade the cache's pickles may name classes whose shape changed (a field
+    added): a file written by other code is told by its tag and dropped without a word,
+    never unpickled, rather than failing to load with a warning."""
+    from digest import cache
+    root, config, before = built_site(make_site)
+    marker = tmp_path_factory.mktemp("other") / "ran"
+    real = cache.FORMAT
+    try:
+        cache.FORMAT = real + "-older"
+        other = cache.seal(cache._dumps({"x": ("fp", _Payload(str(marker)))}))
+    finally:
+        cache.FORMAT = real
+    for f in (root / ".digest" / "cache").glob("*.pickle"):
+        f.write_bytes(other)
+    with caplog.at_level("DEBUG", logger="digest.cache"):
+        report = build(config)
+    assert not marker.exists()
+    assert "another digest version or code" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert report.written and tree(root / "site") == before
+
+
 def test_compiled_templates_are_kept_signed_and_foreign_ones_never_run(make_site):
     import io
     import marshal

@@ -67,9 +67,10 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
     - the tokens of every article whose title and text are unchanged (only the others
       are split into tokens again: that took 1.7 s of adding one article to 10,000);
     - for the same articles in the same order, the similarity of every pair whose
-      weights no edit moved (_links_since). An added or removed article changes every
-      weight (inverse document frequencies count the articles): then all pairs are
-      compared again."""
+      weights no edit moved (_links_since), and the clusters of every part of the graph
+      that no changed link touches (_clusters_since). An added or removed article
+      changes every weight (inverse document frequencies count the articles): then all
+      pairs are compared again and all parts clustered again."""
     if not articles:
         return []
     fps = [text_fingerprint(a.title, a.sha256) for a in articles]
@@ -79,8 +80,9 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
     before = _sized(kept, np.int64) if isinstance(kept, Grouping) else None
     source = _same_rows(before, fps, ids) if before is not None else None
     docs = _features_of(articles, source)
+    moved = None  # the articles whose weights changed, when the articles are as before
     if before is not None and before.ids == ids:
-        terms, links = _links_since(before, docs, source, days)
+        terms, links, moved = _links_since(before, docs, source, days)
     else:
         if before is None:
             terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
@@ -88,15 +90,73 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
             terms = {block: _terms_since(before.terms[block], _block_of(docs, block), source)[0]
                      for block, _ in BLOCKS}
         links = similarities(_matrix(terms, len(docs)), days)
+    mixed, hood = _shared_neighbours(links, len(articles))
+    log.debug("grouping %d articles over %d candidate links", len(articles), len(mixed.i))
+    if moved is None:
+        clusters = average_link(_edges(mixed), len(articles), THRESHOLD)
+    else:
+        clusters = _clusters_since(before, moved, links, mixed, hood)
     if features_cache is not None:
         # named by what it is made from: a new one is written only when that changed
         made_from = text_fingerprint(GROUPING_FORMAT, *ids, *fps, *map(str, days))
-        features_cache.put(GROUPING, made_from,
-                           _sized(Grouping(ids, fps, days, terms, links), np.int32))
-    links = with_shared_neighbours(links, len(articles))
-    edges = dict(zip(zip(links.i.tolist(), links.j.tolist()), links.s.tolist()))
-    log.debug("grouping %d articles over %d candidate links", len(articles), len(edges))
-    return average_link(edges, len(articles), THRESHOLD)
+        features_cache.put(GROUPING, made_from, _sized(Grouping(
+            ids, fps, days, terms, links, hood, _labels(clusters, len(articles))), np.int32))
+    return clusters
+
+
+def _edges(links: Links) -> Edges:
+    """Return links as the Edges that average_link takes."""
+    return dict(zip(zip(links.i.tolist(), links.j.tolist()), links.s.tolist()))
+
+
+def _labels(clusters: Sequence[Sequence[int]], n: int) -> np.ndarray:
+    """Return, for each of n items, the first item of its cluster."""
+    labels = np.empty(n, dtype=np.int64)
+    for members in clusters:
+        labels[members] = members[0]
+    return labels
+
+
+def _clusters_since(before: Grouping, moved: np.ndarray, links: Links, mixed: Links,
+                    hood: np.ndarray) -> list[list[int]]:
+    """Return average_link's clusters of the same articles as `before`, from their links
+    (`mixed`: with shared neighbours; `links`: before), where only the `moved` articles'
+    similarities were made anew (_links_since): clustering again only the parts of the
+    graph that a changed link touches (the same clusters as all anew).
+
+    A mixed link is made from its similarity and its two ends' neighbourhoods, so it can
+    differ from before only when an end moved or changed neighbourhood; `touched` holds
+    those articles and every article linked to one, before or now. A part of the graph
+    (articles connected by links of THRESHOLD or more; average_link clusters each alone)
+    with no touched article has the same links as before, inside and out: it was a part
+    before too, and its clusters are as they were. Every other part is clustered again."""
+    n = len(moved)
+    changed = moved | (hood != before.hood).any(axis=1)
+    touched = changed.copy()
+    for link in (before.links, links):
+        ends = changed[link.i] | changed[link.j]
+        touched[link.i[ends]] = True
+        touched[link.j[ends]] = True
+    strong = mixed.s >= THRESHOLD
+    a, b = mixed.i[strong], mixed.j[strong]
+    region = touched  # grown to the whole parts of the touched articles
+    while True:
+        reach = region[a] != region[b]
+        if not reach.any():
+            break
+        region[a[reach]] = True
+        region[b[reach]] = True
+    kept: dict[int, list[int]] = {}
+    for item, label in zip(np.flatnonzero(~region).tolist(), before.labels[~region].tolist()):
+        kept.setdefault(label, []).append(item)
+    # the region's articles renumbered in order: the same merges, ties and clusters
+    nodes = np.flatnonzero(region)
+    inside = region[mixed.i] & region[mixed.j]
+    local = Links(np.searchsorted(nodes, mixed.i[inside]), np.searchsorted(nodes, mixed.j[inside]),
+                  mixed.s[inside])
+    made = average_link(_edges(local), len(nodes), THRESHOLD)
+    found = [nodes[m].tolist() for m in made]
+    return sorted([*kept.values(), *found])
 
 
 def features(article: Article, memo: dict[str, str] | None = None,
@@ -237,7 +297,7 @@ def _block_tfidf(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 GROUPING = "@grouping"  # key of the Grouping in the features cache (no article id has "@")
-GROUPING_FORMAT = "grouping-1"  # part of its fingerprint
+GROUPING_FORMAT = "grouping-2"  # part of its fingerprint
 
 
 class Grouping(NamedTuple):
@@ -248,6 +308,8 @@ class Grouping(NamedTuple):
     days: list[int | None]
     terms: dict[str, Terms]  # by block
     links: Links  # the similarities, before shared neighbours
+    hood: np.ndarray  # each article's neighbourhood (_shared_neighbours)
+    labels: np.ndarray  # the first article of each article's cluster
 
 
 def _sized(grouping: Grouping, kind: type) -> Grouping:
@@ -258,7 +320,8 @@ def _sized(grouping: Grouping, kind: type) -> Grouping:
              for block, t in grouping.terms.items()}
     links = grouping.links._replace(i=grouping.links.i.astype(kind),
                                     j=grouping.links.j.astype(kind))
-    return grouping._replace(terms=terms, links=links)
+    return grouping._replace(terms=terms, links=links, hood=grouping.hood.astype(kind),
+                             labels=grouping.labels.astype(kind))
 
 
 def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.ndarray:
@@ -270,7 +333,7 @@ def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.n
 
 
 def _links_since(before: Grouping, docs: Sequence[dict[str, Block] | None], source: np.ndarray,
-                 days: Sequence[int | None]) -> tuple[dict[str, Terms], Links]:
+                 days: Sequence[int | None]) -> tuple[dict[str, Terms], Links, np.ndarray]:
     """Return the Terms of each block and similarities() of the same articles as `before`,
     some of them edited (`source`: _same_rows), making anew only what the edits changed
     (the same values a whole new grouping gives, bit for bit). `docs` holds the features
@@ -282,7 +345,7 @@ def _links_since(before: Grouping, docs: Sequence[dict[str, Block] | None], sour
     (candidates) and their similarity (dot products of weights, damped by the day gap)
     are made from the two articles' weights, tokens and days, and from the frequency of
     the tokens they share: so pairs of two unmoved articles are as before, with the same
-    similarity, and only pairs with a moved end are made again."""
+    similarity, and only pairs with a moved end are made again. Last, which articles moved."""
     n = len(docs)
     moved = np.array([a != b for a, b in zip(days, before.days)], dtype=bool) | (source < 0)
     terms = {}
@@ -290,14 +353,14 @@ def _links_since(before: Grouping, docs: Sequence[dict[str, Block] | None], sour
         terms[block], held = _terms_since(before.terms[block], _block_of(docs, block), source)
         moved |= held
     if not moved.any():
-        return terms, before.links
+        return terms, before.links, moved
     matrix = _matrix(terms, n)
     if 2 * moved.sum() > n:  # a few edits are the case this is for: else all anew is as quick
-        return terms, similarities(matrix, days)
+        return terms, similarities(matrix, days), moved
     old = before.links
     kept = ~(moved[old.i] | moved[old.j])
     new = similarities(matrix, days, among=moved)
-    return terms, _merged(Links(old.i[kept], old.j[kept], old.s[kept]), new, n)
+    return terms, _merged(Links(old.i[kept], old.j[kept], old.s[kept]), new, n), moved
 
 
 def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
@@ -607,6 +670,12 @@ def with_shared_neighbours(links: Links, n: int) -> Links:
     """Return links mixed with the overlap of the two articles' neighbourhoods, weak ones
     dropped. An article's neighbourhood is itself and its NEIGHBOURS most similar articles
     above THRESHOLD (ties by index); overlap is |a & b| / min(|a|, |b|)."""
+    return _shared_neighbours(links, n)[0]
+
+
+def _shared_neighbours(links: Links, n: int) -> tuple[Links, np.ndarray]:
+    """Return with_shared_neighbours(links, n), and each article's neighbourhood: a row of
+    NEIGHBOURS + 1 article indices (itself first, then the nearest first; -1: no one)."""
     strong = links.s >= THRESHOLD
     node = np.concatenate([links.i[strong], links.j[strong]])
     other = np.concatenate([links.j[strong], links.i[strong]])
@@ -624,7 +693,7 @@ def with_shared_neighbours(links: Links, n: int) -> Links:
     mixed = (1 - SHARED_WEIGHT) * links.s + SHARED_WEIGHT * (
         shared / np.minimum(size[links.i], size[links.j]))
     kept = mixed >= WEAK
-    return Links(links.i[kept], links.j[kept], mixed[kept])
+    return Links(links.i[kept], links.j[kept], mixed[kept]), hood
 
 
 def average_link(edges: Edges, n: int, threshold: float) -> list[list[int]]:

@@ -351,6 +351,17 @@ def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, see
     since = []
     real = g._links_since
     monkeypatch.setattr(g, "_links_since", lambda *a: since.append(1) or real(*a))
+    regions = []  # (articles clustered again, articles) at each _clusters_since
+    real_since, real_link = g._clusters_since, g.average_link
+
+    def clusters_since(before, moved, *rest):
+        monkeypatch.setattr(g, "average_link", lambda edges, n, t: regions.append(
+            (n, len(moved))) or real_link(edges, n, t))
+        try:
+            return real_since(before, moved, *rest)
+        finally:
+            monkeypatch.setattr(g, "average_link", real_link)
+    monkeypatch.setattr(g, "_clusters_since", clusters_since)
     for step in range(25):
         articles = _edited(rnd, articles, step)
         kept = carry(kept)
@@ -367,7 +378,11 @@ def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, see
         for name in ("i", "j", "s"):
             assert getattr(made.links, name).tolist() == getattr(anew.links, name).tolist(), \
                 (step, name)
+        assert made.hood.tolist() == anew.hood.tolist(), step
+        assert made.labels.tolist() == anew.labels.tolist(), step
     assert len(since) == 25
+    # parts were clustered again alone, and kept as they were, on some steps at least
+    assert len(regions) == 25 and any(0 < r < n for r, n in regions), regions
 
 
 def test_grouping_anew_when_articles_come_or_go():
@@ -420,3 +435,43 @@ def test_the_grouping_kept_on_disk_is_the_last_one(tmp_path, monkeypatch):
     anew = g.similarities(g.vectorise(g._features_of(steps[3], None)),
                           [g._day_number(a.published) for a in steps[3]])
     assert again.links.s.tolist() == anew.s.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clustering_again_only_the_touched_parts_gives_the_clusters_of_all_anew(seed):
+    """_clusters_since keeps the clusters of the parts of the graph no changed link touches:
+    on random graphs, where the links of some articles change (new values, links gained and
+    lost, neighbourhoods and parts changed with them), its clusters must be average_link's
+    over the whole graph."""
+    import numpy as np
+    from digest.analyze import group as g
+    rnd = random.Random(seed)
+    values = [0.05, 0.12, 0.2, 0.25, 0.3, 0.45, 0.6, 0.9]
+
+    def links(pairs):
+        pairs = sorted(pairs.items())
+        return g.Links(np.array([p[0][0] for p in pairs], dtype=np.int64),
+                       np.array([p[0][1] for p in pairs], dtype=np.int64),
+                       np.array([p[1] for p in pairs], dtype=np.float64))
+    partial = 0
+    for case in range(150):
+        n = rnd.randint(2, 30)
+        density = rnd.choice([0.05, 0.15, 0.4])
+        old = {(i, j): rnd.choice(values) for i in range(n) for j in range(i + 1, n)
+               if rnd.random() < density}
+        before_links = links(old)
+        mixed, hood = g._shared_neighbours(before_links, n)
+        labels = g._labels(g.average_link(g._edges(mixed), n, g.THRESHOLD), n)
+        before = g.Grouping((), [], [], {}, before_links, hood, labels)
+        moved = np.array([rnd.random() < rnd.choice([0.05, 0.2]) for _ in range(n)])
+        new = {p: s for p, s in old.items() if not (moved[p[0]] or moved[p[1]])}
+        for i in np.flatnonzero(moved).tolist():
+            for j in range(n):
+                if j != i and rnd.random() < density:
+                    new[min(i, j), max(i, j)] = rnd.choice(values)
+        now = links(new)
+        mixed, hood = g._shared_neighbours(now, n)
+        want = g.average_link(g._edges(mixed), n, g.THRESHOLD)
+        assert g._clusters_since(before, moved, now, mixed, hood) == want, (case, old, new)
+        partial += 0 < moved.sum()
+    assert partial > 50
