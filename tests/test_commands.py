@@ -116,3 +116,35 @@ def test_feeds_parse_and_keep_ids_when_a_story_gains_sources(make_site):
     outlet = feedparser.parse((root / "site/outlets/gazette/feed.xml").read_bytes())
     assert [e.title for e in outlet.entries] == ["Bridge opens"]
     assert b"<loc>https://ex.org/n/stories/bridge/</loc>" in (root / "site/sitemap.xml").read_bytes()
+
+
+def test_story_feed_entries_are_the_newest_of_all_ties_by_id():
+    """Only the FEED_ENTRIES newest stories make entries: they must be those that sorting
+    every story by update time, then entry id (both newest first), puts first, with many
+    stories sharing one time across the cut."""
+    import random
+    from datetime import date, datetime, timezone
+
+    from digest.config import Config
+    from digest.models import Article, Story
+    from digest.stages import feeds
+    rnd = random.Random(5)
+    articles, stories = {}, []
+    for n in range(260):
+        ids = []
+        for k in range(rnd.randint(1, 3)):
+            when = rnd.choice([None, date(2024, 5, rnd.randint(1, 3)),
+                               datetime(2024, 5, rnd.randint(1, 3), 9, tzinfo=timezone.utc)])
+            a = Article(id=f"a{n}-{k}", path=f"content/a{n}-{k}.md", title=f"A {n}", text="Text.",
+                        outlet=rnd.choice(["Post", "Wire", ""]), published=when,
+                        updated=rnd.choice([None, when]))
+            articles[a.id] = a
+            ids.append(a.id)
+        stories.append(Story(id=f"s{n}", title=f"Story {n}", articles=tuple(ids)))
+    config = Config(root=Path("."), title="T", base_url="https://example.org/")
+    got = feeds.story_entries(config, stories, articles)
+    keyed = sorted(((*reversed(feeds.story_times(s, articles)), feeds.entry_id("story", s.id), s)
+                    for s in stories), key=lambda k: (k[0], k[2]), reverse=True)
+    assert len(got) == feeds.FEED_ENTRIES
+    assert [(e["updated"], e["published"], e["id"]) for e in got] == [
+        (u, p, uid) for u, p, uid, _ in keyed[:feeds.FEED_ENTRIES]]

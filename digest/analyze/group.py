@@ -688,8 +688,14 @@ def _shared_neighbours(links: Links, n: int) -> tuple[Links, np.ndarray]:
     hood[:, 0] = np.arange(n)
     hood[node[top], rank[top] + 1] = other[top]
     size = (hood >= 0).sum(axis=1)
-    a, b = hood[links.i], hood[links.j]
-    shared = ((a[:, :, None] == b[:, None, :]) & (a[:, :, None] >= 0)).sum(axis=(1, 2))
+    # members in common, a pair of columns at a time (a 3-d comparison of all columns at
+    # once took 0.035 s of 0.06 at 10,000 articles, this 0.026)
+    a, b = hood[links.i].T.copy(), hood[links.j].T.copy()
+    shared = np.zeros(len(links.i), dtype=np.int64)
+    for column in a:
+        someone = column >= 0
+        for other in b:
+            shared += (column == other) & someone
     mixed = (1 - SHARED_WEIGHT) * links.s + SHARED_WEIGHT * (
         shared / np.minimum(size[links.i], size[links.j]))
     kept = mixed >= WEAK

@@ -51,7 +51,12 @@ def story_times(story: Story, articles: Mapping[str, Article]) -> tuple[str, str
 def story_entries(config: Config, stories: Sequence[Story],
                   articles: Mapping[str, Article]) -> list[dict]:
     """Return feed entries for stories, newest update first (only the newest are made)."""
-    keyed = [(*reversed(story_times(s, articles)), entry_id("story", s.id), s) for s in stories]
+    times = [story_times(s, articles) for s in stories]
+    if len(stories) > FEED_ENTRIES:  # ids (ties go by them) only for those that can be in
+        cutoff = heapq.nlargest(FEED_ENTRIES, [t[1] for t in times])[-1]
+        stories, times = zip(*[(s, t) for s, t in zip(stories, times) if t[1] >= cutoff])
+    keyed = [(updated, published, entry_id("story", s.id), s)
+             for s, (published, updated) in zip(stories, times)]
     keyed.sort(key=lambda k: (k[0], k[2]), reverse=True)
     entries = []
     for updated, published, uid, s in keyed[:FEED_ENTRIES]:
