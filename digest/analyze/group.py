@@ -189,8 +189,8 @@ Block = tuple[str, bytes]
 def _features_chunk(_: None, articles: Sequence[Article]) -> list[dict[str, Block]]:
     """Return features() of some articles, each block as its distinct tokens and their
     counts: run in worker processes for many articles. One joined string pickles far
-    faster than hundreds of small ones, and counting here spares vectorise (which runs
-    on every regrouping, in one process) a pass over every token: a 10,000-article
+    faster than hundreds of small ones, and counting here spares _terms and _terms_since
+    (which run on every regrouping, in one process) a pass over every token: a 10,000-article
     corpus has 3.9 million content-word tokens, 0.47 million distinct per article."""
     memo: dict[str, str] = {}  # word -> stem, for this chunk only
     runs: dict[str, list[str]] = {}  # capitalised run -> name tokens, for this chunk only
@@ -324,9 +324,10 @@ class Grouping(NamedTuple):
 
 
 def _sized(grouping: Grouping, kind: type) -> Grouping:
-    """Return the Grouping with its term ids, lengths and link ends as `kind`: np.int32 in
-    the cache (a third smaller: 19 MB at 10,000 articles is written at each regrouping),
-    np.int64 to work with (link codes i * n + j do not fit 32 bits)."""
+    """Return the Grouping with its term ids, lengths, link ends, neighbourhoods, labels and
+    parts as `kind`: np.int32 in the cache (a third smaller: 19.5 MB at 10,000 articles
+    became about 13 MB, written at each regrouping), np.int64 to work with (link codes
+    i * n + j do not fit 32 bits)."""
     terms = {block: t._replace(lengths=t.lengths.astype(kind), term=t.term.astype(kind))
              for block, t in grouping.terms.items()}
     links = grouping.links._replace(i=grouping.links.i.astype(kind),
@@ -561,15 +562,15 @@ def candidates(matrix: Matrix, day: np.ndarray, among: np.ndarray | None = None,
         # Only what can pair with a row among them is kept (sorting all the keys and
         # holders took half of the 0.1 s of an edit's candidates at 10,000 articles):
         # their keys and the holders of those terms; the other rows' keys that they hold.
-        theirs = among[rows]
+        in_them = among[rows]  # the entries of the rows among them
         terms_held = np.zeros(len(wanted), dtype=bool)
-        terms_held[matrix.ids[theirs]] = True
+        terms_held[matrix.ids[in_them]] = True
         mine = among[key_row]
         keep = mine | terms_held[key_term]
         their_keys = np.zeros(len(wanted), dtype=bool)
         their_keys[key_term[mine]] = True
         key_row, key_term = key_row[keep], key_term[keep]
-        held &= their_keys[matrix.ids] | theirs
+        held &= their_keys[matrix.ids] | in_them
     slot, span, undated = _day_slots(day)
     # keys in the holders' order: each search below then starts where the last one ended
     by_place = np.argsort(key_term * span + slot[key_row], kind="stable")

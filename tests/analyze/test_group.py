@@ -388,7 +388,7 @@ def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, see
 
 def test_grouping_anew_when_articles_come_or_go():
     """One more or one fewer article changes every weight: no similarity is taken over, but
-    the other articles' tokens are (group._all_terms), and must be what splitting them all
+    the other articles' tokens are (group._terms_since), and must be what splitting them all
     again gives."""
     from pathlib import Path
     from digest.analyze import group as g
@@ -438,6 +438,27 @@ def test_the_grouping_kept_on_disk_is_the_last_one(tmp_path, monkeypatch):
     assert again.links.s.tolist() == anew.s.tolist()
 
 
+def _links(pairs: dict[tuple[int, int], float]):
+    """Return pairs (i, j) -> similarity as group.Links, ordered by i, then j."""
+    import numpy as np
+    from digest.analyze import group as g
+    pairs = sorted(pairs.items())
+    return g.Links(np.array([p[0][0] for p in pairs], dtype=np.int64),
+                   np.array([p[0][1] for p in pairs], dtype=np.int64),
+                   np.array([p[1] for p in pairs], dtype=np.float64))
+
+
+def _clustered(pairs: dict[tuple[int, int], float], n: int):
+    """Return the Grouping of n articles with these similarities, as far as clustering
+    reads it (links, neighbourhoods, labels, parts), made all anew."""
+    import numpy as np
+    from digest.analyze import group as g
+    links = _links(pairs)
+    mixed, hood = g._shared_neighbours(links, n)
+    clusters, parts = g._average_link_parts(g._edges(mixed), n, g.THRESHOLD)
+    return g.Grouping((), [], [], {}, links, hood, g._labels(clusters, n), np.array(parts))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_clustering_again_only_the_touched_parts_gives_the_clusters_of_all_anew(seed):
     """_clusters_since keeps the clusters of the parts of the graph no changed link touches:
@@ -448,31 +469,20 @@ def test_clustering_again_only_the_touched_parts_gives_the_clusters_of_all_anew(
     from digest.analyze import group as g
     rnd = random.Random(seed)
     values = [0.05, 0.12, 0.2, 0.25, 0.3, 0.45, 0.6, 0.9]
-
-    def links(pairs):
-        pairs = sorted(pairs.items())
-        return g.Links(np.array([p[0][0] for p in pairs], dtype=np.int64),
-                       np.array([p[0][1] for p in pairs], dtype=np.int64),
-                       np.array([p[1] for p in pairs], dtype=np.float64))
     partial = 0
     for case in range(150):
         n = rnd.randint(2, 30)
         density = rnd.choice([0.05, 0.15, 0.4])
         old = {(i, j): rnd.choice(values) for i in range(n) for j in range(i + 1, n)
                if rnd.random() < density}
-        before_links = links(old)
-        mixed, hood = g._shared_neighbours(before_links, n)
-        clusters, parts = g._average_link_parts(g._edges(mixed), n, g.THRESHOLD)
-        before = g.Grouping((), [], [], {}, before_links, hood, g._labels(clusters, n),
-                            np.array(parts))
+        before = _clustered(old, n)
         moved = np.array([rnd.random() < rnd.choice([0.05, 0.2]) for _ in range(n)])
         new = {p: s for p, s in old.items() if not (moved[p[0]] or moved[p[1]])}
         for i in np.flatnonzero(moved).tolist():
             for j in range(n):
                 if j != i and rnd.random() < density:
                     new[min(i, j), max(i, j)] = rnd.choice(values)
-        now = links(new)
-        mixed, hood = g._shared_neighbours(now, n)
+        mixed, hood = g._shared_neighbours(_links(new), n)
         want, parts = g._average_link_parts(g._edges(mixed), n, g.THRESHOLD)
         got, got_parts = g._clusters_since(before, moved, mixed, hood)
         assert got == want, (case, old, new)
@@ -489,12 +499,6 @@ def test_a_part_that_loses_a_moved_article_is_clustered_again():
     all anew on 2 of these 3,000 graphs."""
     import numpy as np
     from digest.analyze import group as g
-
-    def links(pairs):
-        pairs = sorted(pairs.items())
-        return g.Links(np.array([p[0][0] for p in pairs], dtype=np.int64),
-                       np.array([p[0][1] for p in pairs], dtype=np.int64),
-                       np.array([p[1] for p in pairs], dtype=np.float64))
     for seed in range(3000):
         rnd = random.Random(seed)
         n = rnd.randint(4, 14)
@@ -502,10 +506,7 @@ def test_a_part_that_loses_a_moved_article_is_clustered_again():
                if rnd.random() < 0.8}
         old.update({(i, j): rnd.choice([0.1, 0.15, 0.22, 0.3, 0.9]) for i in range(1, n)
                     for j in range(i + 1, n) if rnd.random() < 0.25})
-        mixed, hood = g._shared_neighbours(links(old), n)
-        clusters, parts = g._average_link_parts(g._edges(mixed), n, g.THRESHOLD)
-        before = g.Grouping((), [], [], {}, links(old), hood, g._labels(clusters, n),
-                            np.array(parts))
+        before = _clustered(old, n)
         moved = np.zeros(n, dtype=bool)
         moved[rnd.randrange(1, n)] = True
         new = {p: s for p, s in old.items() if not moved[p[0]] and not moved[p[1]]}
@@ -513,6 +514,6 @@ def test_a_part_that_loses_a_moved_article_is_clustered_again():
             if not moved[j] and rnd.random() < 0.2:
                 i = int(np.flatnonzero(moved)[0])
                 new[min(i, j), max(i, j)] = rnd.choice([0.1, 0.3, 0.9])
-        mixed, hood = g._shared_neighbours(links(new), n)
+        mixed, hood = g._shared_neighbours(_links(new), n)
         want = g._average_link_parts(g._edges(mixed), n, g.THRESHOLD)[0]
         assert g._clusters_since(before, moved, mixed, hood)[0] == want, (seed, old, new)
