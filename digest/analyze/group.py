@@ -82,14 +82,16 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
     docs = _features_of(articles, source)
     moved = None  # the articles whose weights changed, when the articles are as before
     if before is not None and before.ids == ids:
-        terms, links, moved = _links_since(before, docs, source, days)
+        terms, links, moved, keys = _links_since(before, docs, source, days)
     else:
         if before is None:
             terms = {block: _terms([d[block] for d in docs]) for block, _ in BLOCKS}
         else:
             terms = {block: _terms_since(before.terms[block], _block_of(docs, block), source)[0]
                      for block, _ in BLOCKS}
-        links = similarities(_matrix(terms, len(docs)), days)
+        matrix = _matrix(terms, len(docs))
+        keys = key_places(matrix)
+        links = similarities(matrix, days, keys=keys)
     mixed, hood = _shared_neighbours(links, len(articles))
     log.debug("grouping %d articles over %d candidate links", len(articles), len(mixed.i))
     if moved is None:
@@ -101,7 +103,7 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
         # named by what it is made from: a new one is written only when that changed
         made_from = text_fingerprint(GROUPING_FORMAT, *ids, *fps, *map(str, days))
         features_cache.put(GROUPING, made_from, _sized(Grouping(
-            ids, fps, days, terms, links, hood, _labels(clusters, len(articles)), parts),
+            ids, fps, days, terms, links, hood, _labels(clusters, len(articles)), parts, keys),
             np.int32))
     return clusters
 
@@ -307,7 +309,7 @@ def _block_tfidf(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 GROUPING = "@grouping"  # key of the Grouping in the features cache (no article id has "@")
-GROUPING_FORMAT = "grouping-2"  # part of its fingerprint
+GROUPING_FORMAT = "grouping-3"  # part of its fingerprint
 
 
 class Grouping(NamedTuple):
@@ -321,20 +323,22 @@ class Grouping(NamedTuple):
     hood: np.ndarray  # each article's neighbourhood (_shared_neighbours)
     labels: np.ndarray  # the first article of each article's cluster
     parts: np.ndarray  # the first article of each article's part (_parts)
+    keys: np.ndarray | None = None  # each article's key terms (key_places)
 
 
 def _sized(grouping: Grouping, kind: type) -> Grouping:
-    """Return the Grouping with its term ids, lengths, link ends, neighbourhoods, labels and
-    parts as `kind`: np.int32 in the cache (a third smaller: 19.5 MB at 10,000 articles
+    """Return the Grouping with its term ids, lengths, link ends, neighbourhoods, labels,
+    parts and keys as `kind`: np.int32 in the cache (a third smaller: 19.5 MB at 10,000 articles
     became about 13 MB, written at each regrouping), np.int64 to work with (link codes
     i * n + j do not fit 32 bits)."""
     terms = {block: t._replace(lengths=t.lengths.astype(kind), term=t.term.astype(kind))
              for block, t in grouping.terms.items()}
     links = grouping.links._replace(i=grouping.links.i.astype(kind),
                                     j=grouping.links.j.astype(kind))
+    keys = None if grouping.keys is None else grouping.keys.astype(kind)
     return grouping._replace(terms=terms, links=links, hood=grouping.hood.astype(kind),
                              labels=grouping.labels.astype(kind),
-                             parts=grouping.parts.astype(kind))
+                             parts=grouping.parts.astype(kind), keys=keys)
 
 
 def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.ndarray:
@@ -346,7 +350,8 @@ def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.n
 
 
 def _links_since(before: Grouping, docs: Sequence[dict[str, Block] | None], source: np.ndarray,
-                 days: Sequence[int | None]) -> tuple[dict[str, Terms], Links, np.ndarray]:
+                 days: Sequence[int | None],
+                 ) -> tuple[dict[str, Terms], Links, np.ndarray, np.ndarray]:
     """Return the Terms of each block and similarities() of the same articles as `before`,
     some of them edited (`source`: _same_rows), making anew only what the edits changed
     (the same values a whole new grouping gives, bit for bit). `docs` holds the features
@@ -358,22 +363,30 @@ def _links_since(before: Grouping, docs: Sequence[dict[str, Block] | None], sour
     (candidates) and their similarity (dot products of weights, damped by the day gap)
     are made from the two articles' weights, tokens and days, and from the frequency of
     the tokens they share: so pairs of two unmoved articles are as before, with the same
-    similarity, and only pairs with a moved end are made again. Last, which articles moved."""
+    similarity, and only pairs with a moved end are made again. Then which articles moved,
+    and every article's key terms (key_places): an unmoved article's are its keys before,
+    its weights being the same (term ids may differ, places in the row do not)."""
     n = len(docs)
     moved = np.array([a != b for a, b in zip(days, before.days)], dtype=bool) | (source < 0)
     terms = {}
     for block, _ in BLOCKS:
         terms[block], held = _terms_since(before.terms[block], _block_of(docs, block), source)
         moved |= held
+    keys = before.keys
+    if keys is None or keys.shape != (n, KEYS):  # kept by code with other constants
+        keys, moved = None, np.ones(n, dtype=bool)
     if not moved.any():
-        return terms, before.links, moved
+        return terms, before.links, moved, keys
     matrix = _matrix(terms, n)
     if 2 * moved.sum() > n:  # a few edits are the case this is for: else all anew is as quick
-        return terms, similarities(matrix, days), moved
+        keys = key_places(matrix)
+        return terms, similarities(matrix, days, keys=keys), moved, keys
+    keys = keys.copy()
+    keys[moved] = key_places(matrix, np.flatnonzero(moved))
     old = before.links
     kept = ~(moved[old.i] | moved[old.j])
-    new = similarities(matrix, days, among=moved)
-    return terms, _merged(Links(old.i[kept], old.j[kept], old.s[kept]), new, n), moved
+    new = similarities(matrix, days, among=moved, keys=keys)
+    return terms, _merged(Links(old.i[kept], old.j[kept], old.s[kept]), new, n), moved, keys
 
 
 def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
@@ -451,7 +464,7 @@ class Links(NamedTuple):
     s: np.ndarray
 
 
-DENSE_CELLS = 1 << 21  # _key_terms sorts this many weights (16 MB) at a time at most
+DENSE_CELLS = 1 << 21  # key_places sorts this many weights (16 MB) at a time at most
 # _dots scatters DOT_CELLS weights (2 MB) at a time, or DOT_ROWS rows if more: at 10,000
 # articles (a vocabulary of 23,000 terms) 16 MB took 0.30 s and 2 MB 0.23 s, the block
 # staying in the processor's cache while pairs gather; at 50,000 (77,000 terms) 2 MB is
@@ -462,11 +475,12 @@ THREAD_PAIRS = 50_000  # _dots starts a thread for every this many pairs, up to 
 
 
 def similarities(matrix: Matrix, days: Sequence[int | None],
-                 among: np.ndarray | None = None) -> Links:
+                 among: np.ndarray | None = None, keys: np.ndarray | None = None) -> Links:
     """Return the similarity of every candidate pair (i < j) above 0, damped by their day gap;
-    with `among` (a mask of rows), only of the pairs with an end among them."""
+    with `among` (a mask of rows), only of the pairs with an end among them. `keys`: the
+    rows' key_places when known."""
     day = np.array([np.nan if d is None else d for d in days], dtype=np.float64)
-    first, second = candidates(matrix, day, among)
+    first, second = candidates(matrix, day, among, keys)
     sims = _dots(matrix, first, second) * _time_factor(day[second] - day[first])
     kept = sims > 0
     return Links(first[kept], second[kept], sims[kept])
@@ -539,16 +553,19 @@ def _dot_batch(matrix: Matrix, first: np.ndarray, second: np.ndarray, rows: np.n
 
 
 def candidates(matrix: Matrix, day: np.ndarray, among: np.ndarray | None = None,
-               ) -> tuple[np.ndarray, np.ndarray]:
+               keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return the pairs (i, j), i < j, within WINDOW_DAYS of each other where one holds a key
     term of the other, ordered by i then j. An article's key terms are its KEYS
     highest-weighted (ties by id), left out when held by one article only or by more than
     COMMON * sqrt(n) (and 50). Undated articles are within the window of every article.
     With `among` (a mask of rows), only the pairs with an end among them: each such row's
-    keys against every holder, and the other rows' keys against the holders among them."""
+    keys against every holder, and the other rows' keys against the holders among them.
+    `keys`: key_places(matrix), when known. The pairs do not depend on the order of the keys."""
     n = len(matrix.indptr) - 1
     rows = matrix.rows
-    key_row, key_term = _key_terms(matrix)
+    places = key_places(matrix) if keys is None else keys
+    key_row, rank = np.nonzero(places >= 0)
+    key_term = matrix.ids[matrix.indptr[key_row] + places[key_row, rank]]
     wanted = np.zeros(int(matrix.ids.max()) + 1 if len(matrix.ids) else 0, dtype=bool)
     wanted[key_term] = True
     count = np.bincount(matrix.ids[wanted[matrix.ids]], minlength=len(wanted))
@@ -623,33 +640,33 @@ def _fan_out(key_row: np.ndarray, key_term: np.ndarray, place: np.ndarray,
     return a, b
 
 
-def _key_terms(matrix: Matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Return (row, term) of each row's KEYS highest-weighted terms, ties by id.
+def key_places(matrix: Matrix, rows: np.ndarray | None = None) -> np.ndarray:
+    """Return, for each of `rows` (all when None), the places in the row of its KEYS
+    highest-weighted terms, highest first, ties by id; -1 past the row's last entry.
 
     Rows are sorted in blocks padded to a power-of-two width (at most DENSE_CELLS cells a
     block): a stable sort of each padded row is a tenth of one lexsort over all entries.
     Ids ascend within a row, so a stable sort on weight alone breaks ties by id.
     """
     indptr, ids, vals = matrix
-    lengths = np.diff(indptr)
+    wanted = np.arange(len(indptr) - 1) if rows is None else np.asarray(rows, dtype=np.int64)
+    lengths = indptr[wanted + 1] - indptr[wanted]
     widths = np.left_shift(1, np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64))
-    out_rows, out_at = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    out = np.full((len(wanted), KEYS), -1, dtype=np.int64)
     for width in np.unique(widths).tolist():
         same = np.flatnonzero(widths == width)
         step = max(1, DENSE_CELLS // width)
         for part in range(0, len(same), step):
-            rows = same[part:part + step]
-            size = lengths[rows]
-            first = indptr[rows]
+            at = same[part:part + step]
+            size = lengths[at]
+            first = indptr[wanted[at]]
             within = _within(size)
-            grid = np.full((len(rows), width), np.inf)
-            grid[np.repeat(np.arange(len(rows)), size), within] = -vals[np.repeat(first, size)
-                                                                        + within]
+            grid = np.full((len(at), width), np.inf)
+            grid[np.repeat(np.arange(len(at)), size), within] = -vals[np.repeat(first, size)
+                                                                      + within]
             top = np.argsort(grid, axis=1, kind="stable")[:, :KEYS]
-            real = top < size[:, None]
-            out_rows.append(np.broadcast_to(rows[:, None], top.shape)[real])
-            out_at.append((top + first[:, None])[real])
-    return np.concatenate(out_rows), ids[np.concatenate(out_at)]
+            out[at, :top.shape[1]] = np.where(top < size[:, None], top, -1)
+    return out
 
 
 def _day_slots(day: np.ndarray) -> tuple[np.ndarray, int, int]:

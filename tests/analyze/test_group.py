@@ -227,6 +227,11 @@ def test_candidate_pairs_and_similarities_match_the_plain_form(monkeypatch, keys
         some = g.similarities(g.Matrix(indptr, ids, vals), days, among=among)
         assert list(zip(some.i.tolist(), some.j.tolist(), some.s.tolist())) == [
             p for p in got if among[p[0]] or among[p[1]]], (case, rows, days, among)
+        # the keys of some rows alone are those rows' keys among all (_links_since takes
+        # the unmoved rows' keys from before and makes the moved rows' alone)
+        matrix = g.Matrix(indptr, ids, vals)
+        assert g.key_places(matrix, np.flatnonzero(among)).tolist() == \
+            g.key_places(matrix)[among].tolist(), (case, rows)
 
 
 def test_dot_products_are_the_same_bits_on_any_number_of_threads(monkeypatch):
@@ -379,6 +384,7 @@ def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, see
             assert getattr(made.links, name).tolist() == getattr(anew.links, name).tolist(), \
                 (step, name)
         assert made.hood.tolist() == anew.hood.tolist(), step
+        assert made.keys.tolist() == anew.keys.tolist(), step
         assert made.labels.tolist() == anew.labels.tolist(), step
         assert made.parts.tolist() == anew.parts.tolist(), step
     assert len(since) == 25
