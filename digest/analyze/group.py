@@ -718,18 +718,56 @@ def _shared_neighbours(links: Links, n: int) -> tuple[Links, np.ndarray]:
     hood[:, 0] = np.arange(n)
     hood[node[top], rank[top] + 1] = other[top]
     size = (hood >= 0).sum(axis=1)
-    # members in common, a pair of columns at a time (a 3-d comparison of all columns at
-    # once took 0.035 s of 0.06 at 10,000 articles, this 0.026)
-    a, b = hood[links.i].T.copy(), hood[links.j].T.copy()
-    shared = np.zeros(len(links.i), dtype=np.int64)
-    for column in a:
-        someone = column >= 0
-        for other in b:
-            shared += (column == other) & someone
+    shared = _shared_counts(hood, links, n)
     mixed = (1 - SHARED_WEIGHT) * links.s + SHARED_WEIGHT * (
         shared / np.minimum(size[links.i], size[links.j]))
     kept = mixed >= WEAK
     return Links(links.i[kept], links.j[kept], mixed[kept]), hood
+
+
+SHARED_PAIRS = 4  # _shared_counts lists pairs of hoods with a member in common up to this
+                  # many times the links, else compares every link's two hoods
+
+
+def _shared_counts(hood: np.ndarray, links: Links, n: int) -> np.ndarray:
+    """Return, for each link, how many members its two ends' neighbourhoods have in common.
+
+    Each article is in its own neighbourhood and in at most a few others, so the pairs of
+    neighbourhoods that share a member are few: listed and counted, they give every link's
+    count (0 for the rest) in 0.01 s at 10,000 articles, where comparing the two
+    neighbourhoods of each of the 336,000 links took 0.026 s, most of it gathering them. An
+    article in very many neighbourhoods (a hub) makes many pairs: past SHARED_PAIRS times
+    the links, or for links out of order, every link's two neighbourhoods are compared
+    instead (the same counts)."""
+    held = hood >= 0
+    member = hood[held]  # who is in each neighbourhood, and whose neighbourhood it is
+    owner = np.broadcast_to(np.arange(n)[:, None], hood.shape)[held]
+    order = np.argsort(member, kind="stable")  # owners ascend within a member
+    member, owner = member[order], owner[order]
+    runs = np.bincount(member, minlength=n)
+    after = np.repeat(runs, runs) - 1 - _within(runs)  # later owners of the same member
+    linked = links.i * n + links.j  # ascending when links are ordered by i, then j
+    if int(after.sum()) > SHARED_PAIRS * max(len(linked), 1) or (linked[1:] <= linked[:-1]).any():
+        a, b = hood[links.i].T.copy(), hood[links.j].T.copy()
+        shared = np.zeros(len(links.i), dtype=np.int64)
+        for column in a:  # a pair of columns at a time
+            someone = column >= 0
+            for other in b:
+                shared += (column == other) & someone
+        return shared
+    first = np.repeat(owner, after)
+    second = owner[np.repeat(np.arange(len(owner)) + 1, after) + _within(after)]
+    codes = np.sort(first * n + second)
+    shared = np.zeros(len(linked), dtype=np.int64)
+    if not len(codes):
+        return shared
+    starts = np.flatnonzero(np.append(True, codes[1:] != codes[:-1]))
+    pairs, counts = codes[starts], np.diff(np.append(starts, len(codes)))
+    at = np.searchsorted(linked, pairs)
+    found = at < len(linked)
+    found[found] = linked[at[found]] == pairs[found]
+    shared[at[found]] = counts[found]
+    return shared
 
 
 def average_link(edges: Edges, n: int, threshold: float) -> list[list[int]]:

@@ -141,11 +141,16 @@ def _shared_neighbours_reference(edges: dict, n: int) -> dict:
     return {pair: s for pair, s in mixed.items() if s >= g.WEAK}
 
 
-def test_shared_neighbours_match_the_plain_form():
+@pytest.mark.parametrize("pairs", [4, 0])
+def test_shared_neighbours_match_the_plain_form(monkeypatch, pairs):
     """Dense random graphs with tied similarities: past NEIGHBOURS, ties must pick
-    neighbours by index, as the sorted tuples did (one case spelt out first)."""
+    neighbours by index, as the sorted tuples did (one case spelt out first). Members in
+    common are counted from the pairs of neighbourhoods that share one, or (SHARED_PAIRS
+    0) by comparing each link's two neighbourhoods."""
     import numpy as np
+    from digest.analyze import group as g
     from digest.analyze.group import Links, with_shared_neighbours
+    monkeypatch.setattr(g, "SHARED_PAIRS", pairs)
     graphs = [(7, {**{(0, k): 0.3 for k in range(1, 7)}, (5, 6): 0.9})]
     rnd = random.Random(7)
     for _ in range(300):
