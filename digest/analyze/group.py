@@ -64,7 +64,7 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
 
     With `features_cache`, what the similarities were made from is kept there (Grouping),
     and the next call takes from it what the articles' edits left as it was:
-    - the tokens of every article whose title and text are unchanged (only the others
+    - the tokens of every article whose title, text and date are unchanged (only the others
       are split into tokens again: that took 1.7 s of adding one article to 10,000);
     - for the same articles in the same order, the similarity of every pair whose
       weights no edit moved (_links_since), and the clusters of every part of the graph
@@ -73,7 +73,7 @@ def cluster(articles: Sequence[Article], features_cache: Store | None = None) ->
       pairs are compared again and all parts clustered again."""
     if not articles:
         return []
-    fps = [text_fingerprint(a.title, a.sha256) for a in articles]
+    fps = [a.grouping_key for a in articles]  # kept on the article: not hashed again
     days = [_day_number(a.published) for a in articles]
     ids = tuple(a.id for a in articles)
     kept = features_cache.latest(GROUPING) if features_cache is not None else None
@@ -316,7 +316,7 @@ class Grouping(NamedTuple):
     """What cluster() made its similarities from, kept in the features cache."""
 
     ids: tuple[str, ...]  # the articles, in order
-    fps: list[str]  # a fingerprint of each one's title and text
+    fps: list[str]  # each one's grouping_key (its id, story key, date, title and text)
     days: list[int | None]
     terms: dict[str, Terms]  # by block
     links: Links  # the similarities, before shared neighbours
@@ -342,8 +342,8 @@ def _sized(grouping: Grouping, kind: type) -> Grouping:
 
 
 def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.ndarray:
-    """Return, for each article, its row in `before` if that holds it with the same title
-    and text, else -1."""
+    """Return, for each article, its row in `before` if that holds it with the same
+    grouping_key (title, text and date), else -1."""
     row = {(i, fp): r for r, (i, fp) in enumerate(zip(before.ids, before.fps))}
     return np.fromiter((row.get(key, -1) for key in zip(ids, fps)), dtype=np.int64,
                        count=len(ids))
@@ -732,7 +732,7 @@ SHARED_PAIRS = 4  # _shared_counts lists pairs of hoods with a member in common 
 def _shared_counts(hood: np.ndarray, links: Links, n: int) -> np.ndarray:
     """Return, for each link, how many members its two ends' neighbourhoods have in common.
 
-    Each article is in its own neighbourhood and in at most a few others, so the pairs of
+    Each article is in its own neighbourhood and mostly in a few others, so the pairs of
     neighbourhoods that share a member are few: listed and counted, they give every link's
     count (0 for the rest) in 0.01 s at 10,000 articles, where comparing the two
     neighbourhoods of each of the 336,000 links took 0.026 s, most of it gathering them. An
