@@ -303,7 +303,8 @@ def _block_tfidf(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     size = max(len(terms.vocab), 1)
     doc = np.repeat(np.arange(n, dtype=np.int64), terms.lengths)
     df = np.bincount(terms.term, minlength=size)
-    weight = (1 + np.log(terms.tf)) * (np.log((1 + n) / (1 + df[terms.term])) + 1)
+    idf = np.log((1 + n) / (1 + df)) + 1  # per term, not per entry: the same values
+    weight = (1 + np.log(terms.tf)) * idf[terms.term]
     norm = np.sqrt(np.bincount(doc, weight * weight, minlength=n))
     return doc, terms.term, weight / norm[doc], size
 
