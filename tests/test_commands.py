@@ -57,6 +57,26 @@ def test_check_finds_duplicates_and_missing_fields(make_site):
     assert main(["check", "-q", "-C", str(root)]) == 1
 
 
+def test_a_build_command_leaves_the_collector_paused_only_when_the_process_ends_next(
+        make_site, monkeypatch):
+    """`digest build` exits as soon as the build ends (cli.run): the cyclic garbage collector,
+    paused during the build, is not resumed to walk what the build made. Called as a
+    function, the build resumes it as it found it."""
+    import gc
+    from digest import cli
+    root = make_site({"a.md": "---\ntitle: A\n---\n\nSome text.\n"},
+                     config="title: T\nsearch: false\n")
+    assert gc.isenabled()
+    assert main(["build", "-q", "-C", str(root)]) == 0
+    assert gc.isenabled()
+    monkeypatch.setattr(cli, "_ENDS_AFTER", True)
+    try:
+        assert main(["build", "-q", "-C", str(root)]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_errors_are_one_line_without_traceback(make_site):
     root = make_site({}, config="title: [\n")
     done = run("build", cwd=root)
