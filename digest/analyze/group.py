@@ -13,8 +13,10 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+from bisect import bisect_left
 from collections import Counter
 from datetime import date, datetime
+from itertools import compress
 from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -394,9 +396,14 @@ def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
                  ) -> tuple[Terms, np.ndarray]:
     """Return _terms(blocks) where `old` is _terms of some blocks before and `source[r]`
     the row of `old` that holds the same tokens as blocks[r] (-1: none, the tokens are
-    split from blocks[r]; the others are not read); and which documents hold a token whose
-    document frequency is not what `old` gave it (meaningful when the documents are those
-    of `old`)."""
+    split from blocks[r]; the others are not read; no row of `old` twice); and which
+    documents hold a token whose document frequency is not what `old` gave it (meaningful
+    when the documents are those of `old`).
+
+    After an edit nearly every row is taken over, in order: its entries are copied a run
+    of rows at a time, and the vocabulary is the old one, or that one with a few tokens
+    in or out, looked up by bisection (gathering every entry, and a dict and a list over
+    the vocabulary, took 10 of the 26 ms of a title edit's four blocks at 10,000 articles)."""
     n = len(blocks)
     starts = np.concatenate([[0], np.cumsum(old.lengths)])
     taken = source >= 0
@@ -406,27 +413,43 @@ def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
     tokens = [blocks[r][0].split(_SEP) if blocks[r][0] else [] for r in fresh]
     lengths[fresh] = [len(toks) for toks in tokens]
     indptr = np.concatenate([[0], np.cumsum(lengths)])
-    # each taken row's entries: where they are in `old`, and where they go
-    size = lengths[taken]
-    within = _within(size)
-    gather = np.repeat(starts[source[taken]], size) + within
-    put = np.repeat(indptr[:-1][taken], size) + within
+    # the taken rows in runs that follow one another in `old` too: [first, last] rows
+    rows = np.flatnonzero(taken)
+    firsts = lasts = rows
+    if len(rows):
+        cut = np.flatnonzero((np.diff(rows) != 1) | (np.diff(source[rows]) != 1)) + 1
+        firsts, lasts = rows[np.append(0, cut)], rows[np.append(cut, len(rows)) - 1]
     df_old = np.bincount(old.term, minlength=len(old.vocab))
-    kept = np.bincount(old.term[gather], minlength=len(old.vocab))  # held by taken rows
-    came = {t for toks in tokens for t in toks}
-    still = [t for t, k in zip(old.vocab, kept.tolist()) if k > 0]
-    vocab = still if came.issubset(still) and len(still) == len(old.vocab) else sorted(
-        came.union(still))
-    index = {t: k for k, t in enumerate(vocab)}
-    remap = None if vocab is still else np.fromiter(
-        (index.get(t, -1) for t in old.vocab), dtype=np.int64, count=len(old.vocab))
+    gone = np.ones(len(old.lengths), dtype=bool)  # rows of `old` no row takes over
+    gone[source[taken]] = False
+    out_size = old.lengths[gone]
+    out_at = np.repeat(starts[:-1][gone], out_size) + _within(out_size)
+    kept = df_old - np.bincount(old.term[out_at], minlength=len(old.vocab))  # held by taken
+    present = kept > 0  # the old tokens still held, or held again by a fresh row
+    new_tokens, places = [], []  # tokens `old` lacks, and where they go in its vocabulary
+    for t in {t for toks in tokens for t in toks}:
+        k = bisect_left(old.vocab, t)
+        if k < len(old.vocab) and old.vocab[k] == t:
+            present[k] = True
+        else:
+            new_tokens.append(t)
+            places.append(k)
+    if not new_tokens and present.all():
+        vocab, remap = old.vocab, None
+    else:
+        vocab = sorted([*compress(old.vocab, present.tolist()), *new_tokens])
+        before = np.cumsum(np.bincount(np.array(places, dtype=np.int64),
+                                       minlength=len(old.vocab) + 1))[:-1]
+        remap = np.where(present, np.cumsum(present) - 1 + before, -1)
     term = np.empty(int(indptr[-1]), dtype=np.int64)
     tf = np.empty(int(indptr[-1]), dtype=np.uint32)
-    term[put] = old.term[gather] if remap is None else remap[old.term[gather]]
-    tf[put] = old.tf[gather]
+    ids = old.term if remap is None else remap[old.term]
+    for first, last in zip(firsts.tolist(), lasts.tolist()):
+        lo, hi = int(starts[source[first]]), int(starts[source[last] + 1])
+        term[indptr[first]:indptr[last + 1]] = ids[lo:hi]
+        tf[indptr[first]:indptr[last + 1]] = old.tf[lo:hi]
     for r, toks in zip(fresh, tokens):
-        term[indptr[r]:indptr[r + 1]] = np.fromiter(map(index.__getitem__, toks),
-                                                    dtype=np.int64, count=len(toks))
+        term[indptr[r]:indptr[r + 1]] = [bisect_left(vocab, t) for t in toks]
         tf[indptr[r]:indptr[r + 1]] = np.frombuffer(blocks[r][1], dtype=np.uint32)
     new = Terms(vocab, lengths, term, tf)
     df = np.bincount(term, minlength=len(vocab))

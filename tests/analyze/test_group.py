@@ -397,6 +397,54 @@ def test_grouping_after_edits_is_the_same_bits_as_grouping_anew(monkeypatch, see
     assert len(regions) == 25 and any(0 < r < n for r, n in regions), regions
 
 
+def test_terms_taken_over_are_the_terms_of_all_the_blocks():
+    """_terms_since takes over the rows of the Terms before (in order, in runs, out of order,
+    some dropped) and splits the fresh ones: the result must be _terms of every block, and
+    the rows it says moved those that hold a token whose document frequency changed."""
+    import numpy as np
+    from digest.analyze import group as g
+    rnd = random.Random(11)
+    words = [f"w{i:02d}" for i in range(40)]
+
+    def block(tokens):
+        tokens = sorted(set(tokens))
+        return (g._SEP.join(tokens),
+                np.array([rnd.randint(1, 4) for _ in tokens], dtype=np.uint32).tobytes())
+    for case in range(1500):
+        some = rnd.sample(words, rnd.randint(1, 15))
+        before = [block(rnd.sample(some, rnd.randint(0, min(5, len(some)))))
+                  for _ in range(rnd.randint(0, 10))]
+        old = g._terms(before)
+        rows = list(range(len(before)))
+        if rnd.random() < 0.5:
+            rows = sorted(rnd.sample(rows, rnd.randint(0, len(rows))))
+        elif rnd.random() < 0.5:
+            rnd.shuffle(rows)
+        source, blocks, given = [], [], iter(rows)
+        for _ in range(rnd.randint(0, 10)):
+            k = next(given, None) if rnd.random() < 0.8 else None
+            if k is None:
+                blocks.append(block(rnd.sample(words, rnd.randint(0, 5))))
+            source.append(-1 if k is None else k)
+        given_blocks = _fresh_blocks(source, blocks)
+        got, held = g._terms_since(old, given_blocks, np.array(source, dtype=np.int64))
+        every = [before[k] if k >= 0 else b for k, b in zip(source, given_blocks)]
+        want = g._terms(every)
+        assert got.vocab == want.vocab, case
+        for name in ("lengths", "term", "tf"):
+            assert getattr(got, name).tolist() == getattr(want, name).tolist(), (case, name)
+        df_old = {t: sum(t in b[0].split(g._SEP) for b in before if b[0]) for t in words}
+        df_new = {t: sum(t in b[0].split(g._SEP) for b in every if b[0]) for t in words}
+        moved = [any(df_old[t] != df_new[t] for t in b[0].split(g._SEP) if b[0]) for b in every]
+        assert held.tolist() == moved, case
+
+
+def _fresh_blocks(source, blocks):
+    """The blocks of a _terms_since call: each fresh row's block in turn, None elsewhere."""
+    fresh = iter(blocks)
+    return [None if k >= 0 else next(fresh) for k in source]
+
+
 def test_grouping_anew_when_articles_come_or_go():
     """One more or one fewer article changes every weight: no similarity is taken over, but
     the other articles' tokens are (group._terms_since), and must be what splitting them all
