@@ -402,8 +402,9 @@ def _terms_since(old: Terms, blocks: Sequence[Block | None], source: np.ndarray,
 
     After an edit nearly every row is taken over, in order: its entries are copied a run
     of rows at a time, and the vocabulary is the old one, or that one with a few tokens
-    in or out, looked up by bisection (gathering every entry, and a dict and a list over
-    the vocabulary, took 10 of the 26 ms of a title edit's four blocks at 10,000 articles)."""
+    in or out, looked up by bisection. (Gathering every entry through index arrays, and a
+    dict and a list over each vocabulary, took 23 ms for a title edit's four blocks at
+    10,000 articles; this takes 5.3 ms.)"""
     n = len(blocks)
     starts = np.concatenate([[0], np.cumsum(old.lengths)])
     taken = source >= 0
