@@ -497,6 +497,34 @@ def test_the_grouping_kept_on_disk_is_the_last_one(tmp_path, monkeypatch):
     assert again.links.s.tolist() == anew.s.tolist()
 
 
+def test_the_grouping_is_kept_in_small_types_and_read_back_in_wide_ones():
+    """The cache keeps term ids, counts and link ends in the smallest types that hold them;
+    read back they are int64 and uint32 again, with the same values (link codes i * n + j
+    overflow 16 bits past 256 articles)."""
+    import numpy as np
+    from digest.analyze import group as g
+    from digest.cache import Store
+    from pathlib import Path
+    store = Store(Path("unused"), "features")
+    g.cluster(_edit_corpus(random.Random(8), 40), store)
+    kept = store.used[g.GROUPING][1]
+    back = g._sized(kept, compact=False)
+    for block, t in kept.terms.items():
+        assert t.term.dtype == np.uint16 and t.tf.dtype == np.uint8, block
+        assert back.terms[block].term.dtype == np.int64 and back.terms[block].tf.dtype == np.uint32
+        assert back.terms[block].term.tolist() == t.term.tolist()
+        assert back.terms[block].tf.tolist() == t.tf.tolist()
+    assert kept.links.i.dtype == kept.links.j.dtype == np.uint16
+    for name in ("i", "j"):
+        assert getattr(back.links, name).dtype == np.int64
+        assert getattr(back.links, name).tolist() == getattr(kept.links, name).tolist()
+    for name in ("hood", "labels", "parts", "keys"):
+        assert getattr(back, name).dtype == np.int64, name
+    wide = np.array([0, 70000], dtype=np.uint32)  # counts past 16 bits stay 32
+    big = kept._replace(terms={"words": kept.terms["words"]._replace(tf=wide)})
+    assert g._sized(big, compact=True).terms["words"].tf.dtype == np.uint32
+
+
 def _links(pairs: dict[tuple[int, int], float]):
     """Return pairs (i, j) -> similarity as group.Links, ordered by i, then j."""
     import numpy as np
