@@ -191,9 +191,9 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     manifests = trees.load_manifests(out, state)
     served = trees.active(out, state)
     held = manifests.get(str(served), {})  # what the served tree holds
-    # What the served site holds, with what each file was made from where its manifest says
-    # (a site folder of a version before trees has none: the pages cache says it then).
-    existing = {} if clean_cache else held if served else dict.fromkeys(write.existing_files(out))
+    # What the served site holds, with what each file was made from, as its manifest says (a
+    # site folder of a version before trees has none: every page is rendered again then).
+    existing = {} if clean_cache else held
     reuse = None if clean_cache else _json_lines(warm, served, held.get("digest.json"))
     rendered = render.render_site(config, articles, stories, pages_cache, existing,
                                   reuse, (story_fps, article_fps))

@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from digest import cache
 from digest.config import load_config
 from digest.pipeline import build
 from digest.stages import render
@@ -151,6 +152,33 @@ def test_a_front_matter_edit_rewrites_only_the_pages_it_affects(make_site):
     # its outlet's
     assert retitled.rewritten == again.rewritten + 8, (retitled.rewritten, again.rewritten)
     assert "New The" in (root / "site" / "archive" / "index.html").read_text()
+
+
+def test_the_served_trees_manifest_alone_says_which_pages_are_current(make_site):
+    """The pages cache keeps no entry per page (12,600 at 10,000 articles, put and saved at
+    every build): the manifests written with the trees name what each file was made from.
+    Without any cache a note edit still renders its two pages alone, and a plain site
+    folder (from before the trees) is rendered whole."""
+    root = make_site({f"a{n}.md": article(n, PLACES[n % 5], EVENTS[n % 5], f"s{n}", 3 + n, "Wire")
+                      for n in range(1, 7)}, config="title: T\nsearch: false\n")
+    config, _ = load_config(root)
+    first = build(config)
+    again = build(config)
+    names = {p.name.split(".")[0] for p in (root / ".digest" / "cache").glob("pages-*.pickle")}
+    assert names and all(key.startswith(render.WIDE) for name in names
+                         for key in cache.open_store(root, name).entries)
+    shutil.rmtree(root / ".digest" / "cache")
+    path = root / "content" / "a3.md"
+    path.write_text(path.read_text().replace("outlet: Wire", "outlet: Wire\nnote: Checked."))
+    noted = build(config)
+    assert noted.rewritten == again.rewritten + 2, (noted.rewritten, again.rewritten)
+    assert "Checked." in (root / "site" / "articles" / "a3" / "index.html").read_text()
+    plain = root / "plain"
+    shutil.copytree(root / "site", plain, symlinks=False)
+    (root / "site").unlink()
+    plain.rename(root / "site")
+    assert build(config).rewritten == first.rewritten
+    assert_equals_clean_build(root, config)
 
 
 def test_an_added_article_renders_only_its_month_and_the_archive_index(make_site):

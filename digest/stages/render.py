@@ -121,13 +121,14 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 
 
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
-                cache: Store | None = None, existing: Mapping[str, str | None] | None = None,
+                cache: Store | None = None, existing: Mapping[str, str] | None = None,
                 reuse: Reuse | None = None,
                 known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
     """Return the site's files; pages the served site holds made from the same inputs are
     kept, and digest.json lines of unchanged records are copied from `reuse`
     (export.previous_lines). `existing` maps each file the served site holds to the
-    fingerprint its tree's manifest gives it, or to None: then `cache` says.
+    fingerprint its tree's manifest gives it. `cache` keeps which listing templates read
+    beyond LISTING_READS (WIDE); what each page was made from is the manifests' to keep.
 
     `known` holds a fingerprint per story and per article id (from analyze_all and
     clean_all); those missing are made by hashing the record (export.record_fp).
@@ -139,13 +140,13 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     pages, article_deps = _pages(site, base, *known, wide)
     fps = {p.output: p.deps for p in pages}
     fps.update((path, deps) for path, (_, deps) in article_deps.items())
-    todo = [p for p in pages if not _unchanged(p.output, p.deps, cache, existing)]
+    todo = [p for p in pages if not _unchanged(p.output, p.deps, existing)]
     todo += [_article_page(site, aid, deps) for path, (aid, deps) in article_deps.items()
-             if not _unchanged(path, deps, cache, existing)]
+             if not _unchanged(path, deps, existing)]
 
     def meanwhile() -> tuple[list[tuple[str, str, bytes | None]], tuple]:
         """Feeds, sitemap and data files, made while the workers render the pages."""
-        derived = [(path, deps, None if _unchanged(path, deps, cache, existing) else make())
+        derived = [(path, deps, None if _unchanged(path, deps, existing) else make())
                    for path, deps, make in _derived_files(site, base, list(fps), known[0])]
         return derived, _data_files(site, articles, reuse, known)
 
@@ -167,8 +168,6 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
         if made is not None:
             out[path] = made
     if cache is not None:
-        for path, deps in fps.items():
-            cache.put(path, deps, True)
         for template in sorted(wide | found):
             cache.put(WIDE + template, base, True)
     out.update(data)
@@ -199,17 +198,11 @@ def prepare(config: Config, articles: Sequence[Article], stories: Sequence[Story
     return site, base, fps
 
 
-def _unchanged(output: str, deps: str, cache: Store | None,
-               existing: Mapping[str, str | None]) -> bool:
-    """True when the served site holds `output` made from inputs with fingerprint `deps`.
-
-    The served tree's manifest says so, where there is one: it is written with the tree,
-    while the cache is saved after the site is up, so a build killed in between leaves a
-    cache that names older inputs of pages the site has since replaced."""
-    if cache is None or output not in existing:
-        return False
-    held = existing[output]
-    return held == deps if held is not None else bool(cache.get(output, deps))
+def _unchanged(output: str, deps: str, existing: Mapping[str, str]) -> bool:
+    """True when the served site holds `output` made from inputs with fingerprint `deps`,
+    as the served tree's manifest says: it is written with the tree, so it names what each
+    file was made from even when a build is killed before the cache is saved."""
+    return existing.get(output) == deps
 
 
 TEMPLATE_CACHE = CACHE_DIR / "templates"  # compiled templates, signed like the cache

@@ -1,4 +1,4 @@
-"""Write stage helpers: confined output paths, the current site's files, persisted story ids.
+"""Write stage helpers: confined output paths, persisted story ids.
 
 The site itself is published by digest.stages.trees.
 """
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
@@ -29,25 +28,6 @@ def confined(out: Path, rel: str) -> Path:
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         raise ValueError(f"refusing to write outside the output folder: {rel!r}")
     return out.joinpath(*pure.parts)
-
-
-def existing_files(out: Path) -> frozenset[str]:
-    """Return the paths of the files in the current site folder (empty if there is none)."""
-    found: list[str] = []
-    _scan(str(out), "", found)
-    return frozenset(found)
-
-
-def _scan(folder: str, prefix: str, found: list[str]) -> None:
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for e in entries:
-        if e.is_dir(follow_symlinks=False):
-            _scan(e.path, prefix + e.name + "/", found)
-        else:
-            found.append(prefix + e.name)
 
 
 def read_story_ids(root: Path) -> dict[str, str]:
