@@ -191,3 +191,27 @@ def test_sitemap_is_what_elementtree_writes(tmp_path, pages):
     ET.indent(root)
     expected = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
     assert feeds.sitemap(config, pages) == expected
+
+
+def test_content_files_are_found_by_suffix_in_path_order(tmp_path):
+    """read.find_content: .md and .markdown files and links to them, in every folder, sorted
+    by path; hidden entries, other files, FIFOs and linked folders are passed over, and
+    names are taken as the file system gives them (ASCII or not, valid UTF-8 or not)."""
+    from digest.stages.read import _site_path, find_content
+    content = tmp_path / "content"
+    (content / "b" / "deep").mkdir(parents=True)
+    (content / ".hidden").mkdir()
+    for rel in ("z.md", "a.MARKDOWN", "b/deep/c.md", "b/notes.txt", ".x.md", ".hidden/h.md",
+                "été.md", "b.md"):
+        (content / rel).write_text("x")
+    (content / os.fsdecode(b"\xff.md")).write_text("x")  # not UTF-8
+    os.mkfifo(content / "pipe.md")
+    os.symlink("z.md", content / "link.md")
+    os.symlink("b", content / "folder.md")  # a linked folder: listed as a link, not walked
+    found = find_content(content)
+    assert [(rel, is_link) for rel, _, is_link in found] == sorted([
+        ("a.MARKDOWN", False), ("b.md", False), ("b/deep/c.md", False), ("folder.md", True),
+        ("link.md", True), ("z.md", False), ("été.md", False), (os.fsdecode(b"\xff.md"), False)])
+    assert all(path == str(content / rel) for rel, path, _ in found)
+    assert _site_path("été.md") == "content/été.md" and _site_path("b/c.md") == "content/b/c.md"
+    assert _site_path(os.fsdecode(b"\xff.md")) == "content/" + os.fsdecode(b"\xff.md")
