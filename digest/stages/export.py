@@ -137,19 +137,20 @@ class _Splicer:
         self.parts.append(data)
         self.size += len(data)
 
-    def record(self, fp: str, encode: Callable[[], bytes], sep: bytes) -> None:
-        """Add one record line after `sep`: copied from the source when it has the line."""
+    def record(self, fp: str, encode: Callable[[Any], bytes], item: Any, sep: bytes) -> None:
+        """Add one record line after `sep`: copied from the source when it has the line,
+        else encode(item)."""
         where = self.lines.get(fp)
         last = self.parts[-1] if self.parts else b""
-        if sep and where and isinstance(last, tuple) and sum(last) + len(sep) == where[0]:
+        if sep and where and type(last) is tuple and last[0] + last[1] + len(sep) == where[0]:
             # it follows the last line copied in the source too, `sep` between them: one copy
-            self.parts[-1] = (last[0], sum(where) - last[0])
+            self.parts[-1] = (last[0], where[0] + where[1] - last[0])
             self.size += len(sep)
         else:
             if sep:
                 self.add(sep)
             if where is None:
-                data = encode()
+                data = encode(item)
                 self.records[fp] = (self.size, len(data))
                 self.add(data)
                 return
@@ -219,9 +220,13 @@ def _records(items: Sequence[Any], record: Callable[[Any], dict[str, Any]],
              known: Mapping[str, str], out: _Splicer) -> None:
     """Add a JSON array of `items`, one record a line, to `out`."""
     out.add(b"[\n" if items else b"[]")
-    for n, item in enumerate(items):
-        fp = known.get(item.id) or record_fp(item)
-        out.record(fp, lambda item=item: _dump(record(item)).encode("utf-8"), b",\n" if n else b"")
+
+    def encode(item: Any) -> bytes:  # called only for lines not copied
+        return _dump(record(item)).encode("utf-8")
+    sep = b""
+    for item in items:
+        out.record(known.get(item.id) or record_fp(item), encode, item, sep)
+        sep = b",\n"
     if items:
         out.add(b"\n]")
 
