@@ -152,6 +152,22 @@ def test_story_ids_are_stable_when_an_earlier_article_joins(make_site):
     assert (root / "site/stories/b/index.html").exists()
 
 
+def test_a_story_split_in_two_keeps_its_id_for_one_part_only():
+    """Stories keep the id their articles had; when a story's articles fall into two groups,
+    the first keeps it and the second takes one of its own (never the same id twice), and
+    the most common earlier id wins a mixed group."""
+    from digest.models import Article
+    from digest.stages.group import form_stories
+    arts = [Article(id=i, path=f"content/{i}.md", title=i.upper(), text="Text.")
+            for i in ("a1", "a2", "a3", "b1", "b2", "b3")]
+    known = {"a1": "x", "a2": "x", "a3": "x", "b1": "y", "b2": "z", "b3": "z"}
+    split = lambda _: [("a1",), ("a2", "a3"), ("b1", "b2", "b3")]  # noqa: E731
+    stories, mapping = form_stories(arts, known, grouper=split)
+    assert {s.articles: s.id for s in stories} == {("a1",): "x", ("a2", "a3"): "a2",
+                                                 ("b1", "b2", "b3"): "z"}
+    assert mapping == {"a1": "x", "a2": "a2", "a3": "a2", "b1": "z", "b2": "z", "b3": "z"}
+
+
 def test_javascript_url_is_rejected_with_a_clear_error(fixture_article):
     root = fixture_article("article_javascript_url.md")
     config, _ = load_config(root)

@@ -361,6 +361,10 @@ def _sized(grouping: Grouping, compact: bool) -> Grouping:
 def _same_rows(before: Grouping, fps: Sequence[str], ids: Sequence[str]) -> np.ndarray:
     """Return, for each article, its row in `before` if that holds it with the same
     grouping_key (title, text and date), else -1."""
+    if tuple(ids) == before.ids:  # the same articles in the same order (edits only): each
+        rows = np.arange(len(ids), dtype=np.int64)  # is in its own row, if its key is too
+        rows[[r for r, (fp, was) in enumerate(zip(fps, before.fps)) if fp != was]] = -1
+        return rows
     row = {(i, fp): r for r, (i, fp) in enumerate(zip(before.ids, before.fps))}
     return np.fromiter((row.get(key, -1) for key in zip(ids, fps)), dtype=np.int64,
                        count=len(ids))

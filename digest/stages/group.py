@@ -67,10 +67,15 @@ def _story_id(members: list[Article], known: Mapping[str, str], taken: set[str],
     explicit = next((a.story for a in members if a.story), "")
     if explicit:
         return explicit
-    previous = Counter(known[a.id] for a in members if a.id in known)
-    for sid, _ in sorted(previous.items(), key=lambda kv: (-kv[1], kv[0])):
-        if sid not in taken:
-            return sid
+    had = [known.get(a.id) for a in members]
+    if had.count(had[0]) == len(had) and had[0] is not None:  # the usual case: one story
+        if had[0] not in taken:
+            return had[0]
+    else:
+        previous = Counter(sid for sid in had if sid is not None)
+        for sid, _ in sorted(previous.items(), key=lambda kv: (-kv[1], kv[0])):
+            if sid not in taken:
+                return sid
     base = slugify(members[0].id) or "story"
     sid, n = base, 2
     while sid in taken or sid in old:
