@@ -11,10 +11,12 @@ among the story's sentences (so the topic's own words, said by everyone, count l
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -336,13 +338,19 @@ def content(text: str, table: dict[str, str] | None = None,
 def _content_of(ws: Sequence[str], table: dict[str, str],
                 memo: dict[str, str | None]) -> frozenset[str]:
     """Return `content` of a text from its words."""
-    out = set()
-    for w in ws:
-        if w not in memo:
-            memo[w] = _content_word(w, table)
-        out.add(memo[w])
+    return frozenset(_content_set(ws, table, memo))
+
+
+def _content_set(ws: Sequence[str], table: dict[str, str],
+                 memo: dict[str, str | None]) -> set[str]:
+    """Return _content_of(ws, table, memo) as a set of its own. Words are looked up in
+    `memo` in one pass made of builtins, the few unseen ones first stemmed into it (a
+    loop adding word by word took 0.6 of the 1.0 s quotes spent on 300 stories' rarity)."""
+    for w in [w for w in ws if w not in memo]:
+        memo[w] = _content_word(w, table)
+    out = set(map(memo.__getitem__, ws))
     out.discard(None)
-    return frozenset(out)
+    return out  # type: ignore[return-value]  # None discarded
 
 
 def _content_word(w: str, table: dict[str, str]) -> str | None:
@@ -363,8 +371,10 @@ def _root(word: str) -> str:
 _STOP_ROOTS = frozenset(_root(w) for w in STOPWORDS)  # dropped from every content set
 
 
+@functools.cache  # a constant: made once per process, not twice per story
 def _synonym_table() -> dict[str, str]:
-    """Return word and stem -> canonical stem for the general synonym list."""
+    """Return word and stem -> canonical stem for the general synonym list (shared: not
+    to be changed)."""
     table: dict[str, str] = {}
     for line in _SYNONYMS:
         group = line.split()
@@ -378,13 +388,12 @@ def _rarity(articles: Sequence[Article], prepared: Prepared | None = None) -> di
     prepared = Prepared() if prepared is None else prepared
     table = _synonym_table()
     memo = prepared.lexicon.quote_words
-    df: dict[str, int] = {}
+    df: Counter[str] = Counter()
     n = 0
     for a in articles:
         for start, end in prepared.sentences(a.text):
             n += 1
-            for t in _content_of(prepared.words(a.text, start, end), table, memo):
-                df[t] = df.get(t, 0) + 1
+            df.update(_content_set(prepared.words(a.text, start, end), table, memo))
     return {t: math.log((n + 1) / (c + 1)) for t, c in df.items()}
 
 
