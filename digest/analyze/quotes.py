@@ -332,20 +332,14 @@ def content(text: str, table: dict[str, str] | None = None,
     `memo` (word -> stem or None) caches per-word results; only use it with the default table.
     """
     table = _synonym_table() if table is None else table
-    return _content_of(words(text), table, {} if memo is None else memo)
-
-
-def _content_of(ws: Sequence[str], table: dict[str, str],
-                memo: dict[str, str | None]) -> frozenset[str]:
-    """Return `content` of a text from its words."""
-    return frozenset(_content_set(ws, table, memo))
+    return frozenset(_content_set(words(text), table, {} if memo is None else memo))
 
 
 def _content_set(ws: Sequence[str], table: dict[str, str],
                  memo: dict[str, str | None]) -> set[str]:
-    """Return _content_of(ws, table, memo) as a set of its own. Words are looked up in
-    `memo` in one pass made of builtins, the few unseen ones first stemmed into it (a
-    loop adding word by word took 0.6 of the 1.0 s quotes spent on 300 stories' rarity)."""
+    """Return the content stems of a text from its words (see `content`), as a set of its
+    own. Words are looked up in `memo` in one pass made of builtins, the few unseen ones
+    first stemmed into it."""
     for w in [w for w in ws if w not in memo]:
         memo[w] = _content_word(w, table)
     out = set(map(memo.__getitem__, ws))
