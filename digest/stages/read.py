@@ -187,7 +187,7 @@ def _site_path(rel_in: str) -> str:
     """Return the path, relative to the site folder, of a file at `rel_in` in content/: the
     key read_content and read_changed both use. File names are bytes: they are read as
     UTF-8 whatever the locale, so output is the same (an ASCII name reads the same in any
-    locale: taken as it is, 1.5 us less per file)."""
+    locale, so it is taken as it is)."""
     if rel_in.isascii():
         return f"{CONTENT_DIR}/{rel_in}"
     return os.fsencode(f"{CONTENT_DIR}/{rel_in}").decode("utf-8", "surrogateescape")
