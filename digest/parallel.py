@@ -47,8 +47,9 @@ def map_chunks_meanwhile(fn: Callable[[Any, Sequence[T]], list[R]], shared: Any,
     n = workers()
     least = MIN_ITEMS if min_items is None else min_items
     ctx = _fork_context() if n >= 2 and len(items) >= least else None
-    if ctx is None:
-        return fn(shared, items), meanwhile()
+    if ctx is None:  # meanwhile first: what it starts on threads (export.Staged) overlaps fn
+        other = meanwhile()
+        return fn(shared, items), other
     from concurrent.futures import ProcessPoolExecutor
     bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init,

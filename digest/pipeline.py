@@ -195,18 +195,23 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     # site folder of a version before trees has none: every page is rendered again then).
     existing = {} if clean_cache else held
     reuse = None if clean_cache else _json_lines(warm, served, held.get("digest.json"))
+    stage = state / trees.TREES_DIR  # where digest.json is written ahead (export.Staged)
+    stage.mkdir(parents=True, exist_ok=True)
     rendered = render.render_site(config, articles, stories, pages_cache, existing,
-                                  reuse, (story_fps, article_fps))
-    files_total = len(rendered.fps)
-    report = BuildReport(len(articles), len(stories), files_total, tuple(problems), False, 0.0,
-                         out, len(rendered.files))
-    if (strict and problems) or (keep_on_errors and report.errors):
-        return _done(report, started)
-    progress("write")
-    shards = search.plan(rendered.fps, rendered.searchable) if config.search else None
-    removed = trees.publish(out, rendered.files, rendered.fps, state, shards,
-                            None if defer_search else search.make_shards,
-                            manifests=manifests, published=published, detach=detach)
+                                  reuse, (story_fps, article_fps), stage)
+    try:
+        files_total = len(rendered.fps)
+        report = BuildReport(len(articles), len(stories), files_total, tuple(problems), False,
+                             0.0, out, len(rendered.files))
+        if (strict and problems) or (keep_on_errors and report.errors):
+            return _done(report, started)
+        progress("write")
+        shards = search.plan(rendered.fps, rendered.searchable) if config.search else None
+        removed = trees.publish(out, rendered.files, rendered.fps, state, shards,
+                                None if defer_search else search.make_shards,
+                                manifests=manifests, published=published, detach=detach)
+    finally:
+        export.discard_staged(rendered.files)  # what no tree took
     write.write_story_ids(config.root, story_ids, known_ids)
     shown = trees.active(out, state)  # the tree just put up
     if shown is not None:

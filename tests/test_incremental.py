@@ -485,6 +485,57 @@ def test_spliced_file_writes_through_memory_where_the_kernel_cannot_copy(tmp_pat
     os.close(read_end)
 
 
+def test_digest_json_is_written_ahead_and_what_no_tree_takes_is_deleted(make_site, monkeypatch):
+    """digest.json is written into a temporary file beside the trees while the pages render
+    (export.Staged) and renamed into the tree; a build that stops before that (--strict,
+    an error) or needs none leaves no temporary file behind."""
+    import pytest
+
+    from digest.stages import export
+    root, config = built_events(make_site, 8)
+    trees_dir = root / ".digest" / "trees"
+    made: list[str] = []
+    placed: list[str] = []
+
+    class Spy(export.Staged):
+        def __init__(self, name, data, folder):
+            super().__init__(name, data, folder)
+            made.append(self.path)
+
+        def place(self, path):
+            super().place(path)
+            placed.append(path)
+    monkeypatch.setattr(render, "Staged", Spy)
+
+    def litter() -> list[str]:
+        return sorted(p.name for p in trees_dir.iterdir() if p.name.endswith(".tmp"))
+
+    path = root / "content" / "a3.md"
+    path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
+    assert build(config).written
+    assert len(made) == 1 and len(placed) == 1 and placed[0].endswith("/digest.json")
+    assert litter() == []
+    served = root / "site"
+    assert (served / "digest.json").stat().st_mode == (served / "index.html").stat().st_mode
+    build(config)  # nothing changed: nothing staged
+    assert len(made) == 1
+    assert_equals_clean_build(root, config)  # its digest.json too, and it stages one itself
+    made.clear(), placed.clear()
+    (root / "content" / "a9.md").write_text(article(9, "Tarn", "fire", None, 5, "Wire"))
+    (root / "content" / "a10.md").write_text("---\ntitle: [unclosed\n---\n\nText.\n")
+    assert not build(config, strict=True).written  # stops before the tree is touched
+    assert len(made) == 1 and placed == [] and litter() == []
+    (root / "content" / "a10.md").unlink()
+    path.write_text(path.read_text().replace("Checked.", "Checked twice."))
+
+    def fail(*args):
+        raise RuntimeError("a page failed")
+    monkeypatch.setattr(render, "_render_pages", fail)
+    with pytest.raises(RuntimeError, match="a page failed"):
+        build(config)
+    assert len(made) == 2 and placed == [] and litter() == []
+
+
 def test_adding_an_article_extracts_grouping_features_for_it_alone(make_site, monkeypatch):
     from digest.analyze import group
     root, config = built_events(make_site, 6)

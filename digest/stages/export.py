@@ -1,11 +1,14 @@
 """The machine-readable digest (site/digest.json); fields documented in docs/digest-json.md."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import pickle
+import secrets
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
@@ -73,6 +76,63 @@ class Spliced:
                     _copy_range(src, fd, *part)
         finally:
             os.close(src)
+
+
+class Staged:
+    """A file written ahead, on a thread of its own, into a temporary file of `folder` (on the
+    file system of the site trees) while the build goes on: trees.publish renames it into
+    the tree it updates (`place`), and what no tree took is deleted (`discard`).
+
+    digest.json is 60 MB at 10,000 articles: copying its unchanged lines took 30 ms of
+    every rebuild after an edit when it was written as the tree was updated; staged, the
+    copy overlaps the rendering of the pages (the kernel copies, without the interpreter
+    lock). The temporary file's name starts with a dot and ends in .tmp, so the next build
+    removes it when this one was killed first (pipeline._remove_litter)."""
+
+    def __init__(self, name: str, data: bytes | Spliced, folder: Path) -> None:
+        self.path: str | None = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        # permissions as every file of the tree gets them (trees._write), not mkstemp's 0600
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fd, data), daemon=True,
+                                        name="digest-stage")
+        self._thread.start()
+
+    def _run(self, fd: int, data: bytes | Spliced) -> None:
+        try:
+            if isinstance(data, Spliced):
+                data.write(fd)
+            else:
+                write_all(fd, data)
+        except BaseException as exc:  # raised where the file is placed
+            self._error = exc
+        finally:
+            os.close(fd)
+
+    def place(self, path: str) -> None:
+        """Wait until the file is written, then rename it to `path` (which must be free)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self.path is None:
+            raise RuntimeError(f"{path}: the staged file was placed or discarded already")
+        os.rename(self.path, path)
+        self.path = None
+
+    def discard(self) -> None:
+        """Wait until the writing ends, then delete the file unless it was placed."""
+        self._thread.join()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            self.path = None
+
+
+def discard_staged(files: Mapping[str, Any]) -> None:
+    """Delete the staged files among `files` that no tree took (Staged.discard)."""
+    for data in files.values():
+        if isinstance(data, Staged):
+            data.discard()
 
 
 def _copy_range(src: int, dest: int, offset: int, length: int) -> None:

@@ -16,7 +16,8 @@ from digest.frontmatter import day_of, slugify, sort_key
 from digest.models import LISTING_FIELDS, Article, Quote, SourceCoverage, Story
 from digest.parallel import map_chunks_meanwhile
 from digest.stages import feeds, passages
-from digest.stages.export import Reuse, Spliced, digest_json, record_fp
+from digest.stages.export import (Reuse, Spliced, Staged, digest_json, discard_staged,
+                                  record_fp)
 from digest.theme import (carried_by, environment, note_read, reading, render, static_files,
                           theme_fingerprint)
 
@@ -105,7 +106,7 @@ class Rendered:
     since the previous build)."""
 
     fps: Mapping[str, str]
-    files: Mapping[str, bytes | Spliced]
+    files: Mapping[str, bytes | Spliced | Staged]
     # where each record line lies in digest.json, by fingerprint (export.save_index)
     records: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # the pages search indexes (story and article pages) -> the story each belongs to
@@ -123,7 +124,8 @@ def rank(stories: Sequence[Story], articles: Mapping[str, Article]) -> list[Stor
 def render_site(config: Config, articles: Sequence[Article], stories: Sequence[Story],
                 cache: Store | None = None, existing: Mapping[str, str] | None = None,
                 reuse: Reuse | None = None,
-                known: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rendered:
+                known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
+                stage: Path | None = None) -> Rendered:
     """Return the site's files; pages the served site holds made from the same inputs are
     kept, and digest.json lines of unchanged records are copied from `reuse`
     (export.previous_lines). `existing` maps each file the served site holds to the
@@ -132,6 +134,9 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
 
     `known` holds a fingerprint per story and per article id (from analyze_all and
     clean_all); those missing are made by hashing the record (export.record_fp).
+    With `stage` (a folder on the site trees' file system), a digest.json that differs
+    from the served one is written there ahead while the pages are rendered
+    (export.Staged): the caller must place or discard it (export.discard_staged).
     """
     existing = existing or {}
     site, base, known = prepare(config, articles, stories, known)
@@ -145,14 +150,24 @@ def render_site(config: Config, articles: Sequence[Article], stories: Sequence[S
     todo += [_article_page(site, aid, deps) for path, (aid, deps) in article_deps.items()
              if not _unchanged(path, deps, existing)]
 
+    staged: dict[str, Staged] = {}
+
     def meanwhile() -> tuple[list[tuple[str, str, bytes | None]], tuple]:
         """Feeds, sitemap and data files, made while the workers render the pages."""
+        data, records, json_fp = _data_files(site, articles, reuse, known)
+        if stage is not None and existing.get("digest.json") != json_fp:
+            data["digest.json"] = staged["digest.json"] = Staged("digest.json",
+                                                                 data["digest.json"], stage)
         derived = [(path, deps, None if _unchanged(path, deps, existing) else make())
                    for path, deps, make in _derived_files(site, base, list(fps), home)]
-        return derived, _data_files(site, articles, reuse, known)
+        return derived, (data, records, json_fp)
 
-    html, (derived, (data, records, json_fp)) = map_chunks_meanwhile(
-        _render_pages, (site, base), todo, meanwhile)
+    try:
+        html, (derived, (data, records, json_fp)) = map_chunks_meanwhile(
+            _render_pages, (site, base), todo, meanwhile)
+    except BaseException:
+        discard_staged(staged)
+        raise
     out = {}
     for page, (blob, beyond) in zip(todo, html):
         out[page.output] = blob

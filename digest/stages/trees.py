@@ -25,7 +25,7 @@ from typing import Callable, Mapping
 
 from digest.fsutil import atomic_write_bytes, link_or_copy, remove_detached, write_all
 from digest.search import BUNDLE, SHARDS_FILE, Plan, Shard, write_shard_list
-from digest.stages.export import Spliced, index_file
+from digest.stages.export import Spliced, Staged, index_file
 from digest.stages.write import confined
 
 log = logging.getLogger(__name__)
@@ -184,8 +184,8 @@ def _search_shown(tree: Path, search: Mapping[str, Shard] | None, deferred: bool
     return wanted == dict(search) and (deferred or made == {n: s.key for n, s in search.items()})
 
 
-def publish(out: Path, files: Mapping[str, bytes | Spliced], fps: Mapping[str, str], state: Path,
-            search: Plan | None = None,
+def publish(out: Path, files: Mapping[str, bytes | Spliced | Staged], fps: Mapping[str, str],
+            state: Path, search: Plan | None = None,
             make_index: Callable[[Path, Plan, Path], None] | None = None,
             manifests: Mapping[str, Manifest] | None = None,
             published: Callable[[], None] | None = None,
@@ -421,7 +421,7 @@ def _renamed(out: Path, state: Path) -> list[Path]:
     return old
 
 
-def _shows(tree: Path, manifest: Manifest | None, files: Mapping[str, bytes | Spliced],
+def _shows(tree: Path, manifest: Manifest | None, files: Mapping[str, bytes | Spliced | Staged],
            fps: Mapping[str, str]) -> bool:
     """True when `tree` holds exactly the outputs in `fps`, with the bytes of `files`.
 
@@ -435,7 +435,7 @@ def _shows(tree: Path, manifest: Manifest | None, files: Mapping[str, bytes | Sp
     if manifest != fps:
         return False
     for path, data in files.items():
-        if isinstance(data, Spliced):
+        if isinstance(data, (Spliced, Staged)):
             continue
         try:
             if (tree / path).read_bytes() != data:
@@ -445,7 +445,7 @@ def _shows(tree: Path, manifest: Manifest | None, files: Mapping[str, bytes | Sp
     return True
 
 
-def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
+def _update(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced | Staged],
             fps: Mapping[str, str], held: Manifest, trash: Path, fresh: bool = False) -> None:
     """Write changed outputs into `tree`, link unchanged ones from `source`, drop stale ones.
 
@@ -487,7 +487,7 @@ UPDATE_THREADS = 4  # relinking 12,600 files here: 0.51-0.77 s in 1 thread, 0.39
 UPDATE_RUN = 500  # fewer outputs than this per thread are put in place by this one
 
 
-def _put(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
+def _put(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced | Staged],
          rels: list[str], aside: Path | None) -> None:
     """Put the outputs `rels` in `tree` (see _update), moving what is in the way into
     `aside` (None: nothing can be)."""
@@ -503,8 +503,11 @@ def _put(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced],
         if folder not in made:
             os.makedirs(folder, exist_ok=True)
             made.add(folder)
-        if rel in files:
-            _write(dest, files[rel])
+        data = files.get(rel)
+        if isinstance(data, Staged):
+            data.place(dest)
+        elif data is not None:
+            _write(dest, data)
         elif source is not None:
             link_or_copy(os.path.join(source, rel), dest)
         else:
