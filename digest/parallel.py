@@ -1,8 +1,9 @@
 """Run a function over many items on all cores when that pays, in order, deterministically."""
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -10,6 +11,19 @@ M = TypeVar("M")
 
 MIN_ITEMS = 400  # below this many (light) items, worker start-up costs more than it saves
 _shared: dict[str, Any] = {}  # set in worker processes only, by _init (inherited via fork)
+_settle: list[Callable[[], Any]] = []  # called before a pool forks (settling)
+
+
+@contextlib.contextmanager
+def settling(before_fork: Callable[[], Any]) -> Iterator[None]:
+    """While the block runs, call `before_fork` before a pool of worker processes forks:
+    it must end the threads the caller started, as a process forked while another thread
+    works can inherit locks that thread held (pipeline.build's cache loader)."""
+    _settle.append(before_fork)
+    try:
+        yield
+    finally:
+        _settle.remove(before_fork)
 
 
 def workers() -> int:
@@ -46,7 +60,10 @@ def map_chunks_meanwhile(fn: Callable[[Any, Sequence[T]], list[R]], shared: Any,
     """
     n = workers()
     least = MIN_ITEMS if min_items is None else min_items
-    ctx = _fork_context() if n >= 2 and len(items) >= least else None
+    forks = n >= 2 and len(items) >= least
+    for before_fork in list(_settle) if forks else ():
+        before_fork()
+    ctx = _fork_context() if forks else None
     if ctx is None:  # meanwhile first: what it starts on threads (export.Staged) overlaps fn
         other = meanwhile()
         return fn(shared, items), other
