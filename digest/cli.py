@@ -8,14 +8,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from digest import __version__
-from digest.config import ConfigError, load_config
-from digest.fsutil import Busy
-from digest.models import Problem
-from digest.search import SearchError
-from digest.theme import ThemeError
+
+if TYPE_CHECKING:
+    from digest.models import Problem
 
 log = logging.getLogger("digest")
 
@@ -62,13 +60,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (CommandError, ConfigError, ThemeError, SearchError) as exc:
-        if args.debug:
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug or not isinstance(exc, _reported()):
             raise
         _print_error(str(exc))
         return 1
-    except KeyboardInterrupt:
-        return 130
+
+
+def _reported() -> tuple[type[Exception], ...]:
+    """Return the errors reported in one line, without a traceback. The modules that define
+    them are imported by the commands, not here: `digest build` first starts reading its
+    cache (cmd_build), then imports them (yaml, jinja2: 30 ms)."""
+    from digest.config import ConfigError
+    from digest.search import SearchError
+    from digest.theme import ThemeError
+    return CommandError, ConfigError, ThemeError, SearchError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,7 +132,13 @@ def _logging(args: argparse.Namespace) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """digest build."""
+    from digest import cache
+    # read while the rest is imported; a build with --clean reads no cache
+    ahead = None if args.clean else cache.Prefetch(args.site.resolve(),
+                                                   (cache.ARTICLE_STORE, cache.STORY_STORE))
     from digest import catchup
+    from digest.config import load_config
+    from digest.fsutil import Busy
     from digest.pipeline import build
     from digest.stages.trees import CATCH_UP_MIN
     from digest.stages.write import STATE_DIR
@@ -137,7 +151,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         with _progress(args.quiet) as step:
             report = build(config, out=args.output, drafts=args.drafts, strict=args.strict,
                            config_problems=tuple(warnings), clean_cache=args.clean,
-                           progress=step, lock_timeout=args.wait, detach=True)
+                           progress=step, lock_timeout=args.wait, detach=True,
+                           ahead=ahead)
     except Busy as exc:
         raise CommandError(f"another build of this site is still running (process "
                            f"{exc.holder}, holding {exc.path}) after {exc.waited:g} s of "
@@ -160,6 +175,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """digest serve."""
+    from digest.config import load_config
     from digest.serve import serve
 
     root = args.site.resolve()
@@ -188,6 +204,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """digest check."""
     from digest.check import check_content, check_links
+    from digest.config import load_config
+    from digest.models import Problem
 
     config, warnings = load_config(args.site.resolve())
     problems = list(warnings) + check_content(config)
@@ -205,6 +223,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """digest deploy."""
+    from digest.config import load_config
     from digest.deploy import DeployError, deploy
 
     config, _ = load_config(args.site.resolve())
@@ -221,6 +240,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """digest import."""
+    from digest.config import ConfigError, load_config
     from digest.ingest import import_paths
 
     root = args.site.resolve()

@@ -59,7 +59,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
           warm: dict[str, Any] | None = None,
           published: Callable[[], None] | None = None,
           lock_timeout: float | None = None, defer_search: bool = False,
-          detach: bool = False, changed: Iterable[str] | None = None) -> BuildReport:
+          detach: bool = False, changed: Iterable[str] | None = None,
+          ahead: cache.Prefetch | None = None) -> BuildReport:
     """Read, clean, group, analyze, render and write the site.
 
     Nothing is written when `strict` and there is any problem, or when `keep_on_errors`
@@ -81,6 +82,9 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     they were, unlooked at, until the new site is up (read.read_changed). Only then are
     they all looked at, and the report names those that had changed anyway (`unreported`:
     the site shows them as they were; build again).
+
+    `ahead` holds cache files a command started reading before it imported the build
+    (cache.Prefetch); they are used only if unchanged since.
     """
     started = time.perf_counter()
     if not config.root.is_absolute():  # trees are found by their absolute paths
@@ -89,7 +93,7 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
     if clean_cache:
         shutil.rmtree(config.root / render.TEMPLATE_CACHE, ignore_errors=True)
     # loaded in this order: the stories are needed last (see _build)
-    names = (ARTICLE_STORE, _page_store(config, out), STORY_STORE)
+    names = (cache.ARTICLE_STORE, _page_store(config, out), cache.STORY_STORE)
     state = config.root / write.STATE_DIR
     # One build at a time per site folder: two would fill the same idle tree and flip to it
     # (`digest build` while `digest serve` rebuilds, or two terminals).
@@ -107,7 +111,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
             ThreadPoolExecutor(1, thread_name_prefix="digest-cache") as loader:
         _remove_litter(state)
         cache.signing_key()  # read or made here, once, not on two threads at a time
-        opening = [loader.submit(_store, config, name, warm, clean_cache) for name in names]
+        opening = [loader.submit(_store, config, name, warm, clean_cache, ahead)
+                   for name in names]
 
         def opened(later: tuple[str, ...] = ()) -> dict[str, cache.Store]:
             """Return the stores once they are loaded, but for those named `later` (not
@@ -117,6 +122,8 @@ def build(config: Config, out: Path | None = None, drafts: bool = False,
             stores = {name: f.result() for name, f in zip(names, opening) if name not in later}
             if not later:
                 loader.shutdown()
+                if ahead is not None:
+                    ahead.wait()
             return stores
         with parallel.settling(opened):
             return _build(config, out, drafts, strict, config_problems, keep_on_errors,
@@ -175,8 +182,8 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         files, problems = _scan(config.root, seen, warm)
     # The stories store is waited for only when grouping needs it: it loads while the
     # articles are cleaned (at 10,000 articles the build waited 26-37 ms for it here).
-    caches = opened(later=(STORY_STORE,))
-    articles_cache, pages_cache = caches[ARTICLE_STORE], caches[_page_store(config, out)]
+    caches = opened(later=(cache.STORY_STORE,))
+    articles_cache, pages_cache = caches[cache.ARTICLE_STORE], caches[_page_store(config, out)]
     progress("clean")
     article_fps: dict[str, str] = {}
     articles, found = clean.clean_all(files, config, drafts=drafts, cache=articles_cache,
@@ -191,7 +198,7 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
         return caches[FEATURES]
     memo = warm.setdefault(STORIES, {}) if warm is not None else None
     caches.update(opened())  # all of them now: the stages after this one may fork
-    stories_cache = caches[STORY_STORE]
+    stories_cache = caches[cache.STORY_STORE]
     stories, story_ids = group.form_stories(articles, known_ids, cache=stories_cache,
                                             features=features, memo=memo)
     progress("analyze")
@@ -259,8 +266,6 @@ def _build(config: Config, out: Path, drafts: bool, strict: bool,
     return _done(report, started, written=True)
 
 
-ARTICLE_STORE = "articles"  # cache of the cleaned articles (clean.clean_all)
-STORY_STORE = "stories"  # cache of the groups and the analysed stories
 FEATURES = "features"  # cache of what the last grouping was made from, opened only to regroup
 FILES = "content files"  # in `warm`: what read_content read, by path (its `seen`)
 # in `warm`: FILES again when a full look found no problem and no link, and every change
@@ -291,12 +296,12 @@ def _page_store(config: Config, out: Path) -> str:
 
 
 def _store(config: Config, name: str, warm: dict[str, Any] | None,
-           clean_cache: bool) -> cache.Store:
+           clean_cache: bool, ahead: cache.Prefetch | None = None) -> cache.Store:
     """Return the cache namespace `name`: kept in memory by a long-running caller, else
-    read from disk (empty with `clean_cache`)."""
+    read from disk (empty with `clean_cache`), from `ahead` where it read the files."""
     if warm and name in warm and not clean_cache:
         return cache.carry(warm[name])
-    return cache.open_store(config.root, name, enabled=not clean_cache)
+    return cache.open_store(config.root, name, enabled=not clean_cache, ahead=ahead)
 
 
 def _json_lines(warm: dict[str, Any] | None, served: Path | None,

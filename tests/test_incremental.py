@@ -536,6 +536,49 @@ def test_digest_json_is_written_ahead_and_what_no_tree_takes_is_deleted(make_sit
     assert len(made) == 2 and placed == [] and litter() == []
 
 
+def test_cache_files_read_ahead_are_used_only_while_they_are_unchanged(make_site, monkeypatch):
+    """`digest build` reads its cache files on a thread before it imports the build
+    (cache.Prefetch); a file replaced since, or one that fails its signature check, is
+    read as it is now, and the build equals a clean one."""
+    from digest import cli
+    root, config = built_events(make_site, 8)
+    names = (cache.ARTICLE_STORE, cache.STORY_STORE)
+    folder = root / cache.CACHE_DIR
+    shards = sorted(folder.glob("articles.*.pickle"))
+    assert len(shards) >= 3
+    ahead = cache.Prefetch(root, names)
+    ahead.wait()
+    files = sorted(str(p) for name in names for p in folder.glob(f"{name}.*.pickle"))
+    assert sorted(ahead.read) == files
+    replaced, damaged = shards[0], shards[1]
+    other = shards[2].read_bytes()  # signed, with other entries
+    replaced.with_suffix(".new").write_bytes(other)
+    replaced.with_suffix(".new").replace(replaced)  # a build saved it meanwhile
+    taken = [p for p in shards if ahead.take(p) is not None]
+    assert replaced not in taken and damaged in taken and len(taken) == len(shards) - 1
+    ahead = cache.Prefetch(root, names)  # read ahead again, now with a damaged file
+    damaged.write_bytes(b"not a cache file")
+    ahead.wait()
+    assert sorted(ahead.read) == [f for f in files if f != str(damaged)]
+    assert (cache.open_store(root, cache.ARTICLE_STORE, ahead=ahead).entries.keys()
+            == cache.open_store(root, cache.ARTICLE_STORE).entries.keys())
+    used: list[str] = []
+    real = cache.Prefetch.take
+
+    def take(self, path):
+        data = real(self, path)
+        if data is not None:
+            used.append(path.name)
+        return data
+    monkeypatch.setattr(cache.Prefetch, "take", take)
+    path = root / "content" / "a3.md"
+    path.write_text(path.read_text().replace("outlet: Post", "outlet: Post\nnote: Checked."))
+    monkeypatch.setattr(cli, "_ENDS_AFTER", False)
+    assert cli.main(["build", "-q", "-C", str(root)]) == 0
+    assert {name.split(".")[0] for name in used} == set(names)
+    assert_equals_clean_build(root, config)
+
+
 def test_adding_an_article_extracts_grouping_features_for_it_alone(make_site, monkeypatch):
     from digest.analyze import group
     root, config = built_events(make_site, 6)
