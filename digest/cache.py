@@ -209,32 +209,48 @@ class Prefetch:
     """Cache files read, and their signatures checked, on a thread of its own from as early
     as a command knows its site folder: `digest build` then imports its modules (0.1 s)
     while the files are read, which lets go of the interpreter lock, instead of reading them
-    beside the look at every content file. Only open_store unpickles what was read, and only
-    when the file is still the one read (a build that ran meanwhile may have replaced it)."""
+    beside the look at every content file. Only open_store unpickles what was read, each
+    file as soon as it is in (at 50,000 articles reading all takes 0.4 s), and only when
+    the file is still the one read (a build that ran meanwhile may have replaced it)."""
 
     def __init__(self, root: Path, names: tuple[str, ...]) -> None:
         self.read: dict[str, tuple[tuple[int, ...], memoryview]] = {}
+        folder = root / CACHE_DIR
+        self._planned = [str(Store(folder, name).path(shard))
+                         for name in names for shard in range(SHARDS)]
+        self._done: set[str] = set()  # read, or failed to
+        self._ended = False
+        self._ready = threading.Condition()
         signing_key()  # read or made here, not on two threads at a time
-        self._thread = threading.Thread(target=self._run, args=(root / CACHE_DIR, names),
-                                        daemon=True, name="digest-prefetch")
+        self._thread = threading.Thread(target=self._run, daemon=True, name="digest-prefetch")
         self._thread.start()
 
-    def _run(self, folder: Path, names: tuple[str, ...]) -> None:
-        for name in names:
-            for shard in range(SHARDS):
-                path = Store(folder, name).path(shard)
+    def _run(self) -> None:
+        try:
+            for path in self._planned:
                 try:
                     with open(path, "rb") as fh:
                         status = _status(os.fstat(fh.fileno()))
-                        self.read[str(path)] = (status, unseal(fh.read()))
+                        self.read[path] = (status, unseal(fh.read()))
                 except (OSError, ValueError):  # missing, or not ours: open_store tells
-                    continue
+                    pass
+                with self._ready:
+                    self._done.add(path)
+                    self._ready.notify_all()
+        finally:
+            with self._ready:
+                self._ended = True
+                self._ready.notify_all()
 
     def take(self, path: Path) -> memoryview | None:
-        """Return the checked data of the file at `path` if it was read ahead and is still
-        that file, else None (then read it)."""
-        self._thread.join()
-        found = self.read.pop(str(path), None)
+        """Return the checked data of the file at `path` once it is read, if it is still
+        that file; else None (then read it)."""
+        key = str(path)
+        if key not in self._planned:
+            return None
+        with self._ready:
+            self._ready.wait_for(lambda: key in self._done or self._ended)
+        found = self.read.pop(key, None)
         if found is None:
             return None
         try:

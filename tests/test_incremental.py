@@ -556,6 +556,24 @@ def test_cache_files_read_ahead_are_used_only_while_they_are_unchanged(make_site
     replaced.with_suffix(".new").replace(replaced)  # a build saved it meanwhile
     taken = [p for p in shards if ahead.take(p) is not None]
     assert replaced not in taken and damaged in taken and len(taken) == len(shards) - 1
+    # each file is handed over as soon as it is read: the first while the last is not
+    import threading
+    gate, calls, late, real_unseal = threading.Event(), [], [], cache.unseal
+
+    def held(raw):
+        calls.append(1)
+        if len(calls) == len(files):
+            late.append(not gate.wait(5))  # True: the test waited for this file too
+        return real_unseal(raw)
+    monkeypatch.setattr(cache, "unseal", held)
+    ahead = cache.Prefetch(root, names)
+    assert ahead.take(Path(files[0])) is not None
+    assert ahead.take(root / cache.CACHE_DIR / "pages-x.00.pickle") is None  # not read ahead
+    assert len(ahead.read) < len(files) - 1  # the last one is still being read
+    gate.set()
+    ahead.wait()
+    assert late == [False]
+    monkeypatch.setattr(cache, "unseal", real_unseal)
     ahead = cache.Prefetch(root, names)  # read ahead again, now with a damaged file
     damaged.write_bytes(b"not a cache file")
     ahead.wait()
