@@ -8,12 +8,12 @@ bench/corpus.py) in this process, with the analyze stage handing every story on 
 CPU time (this process and its worker processes) and the total. With `--with-analysis`
 it first runs the same build with the analysis, for comparison.
 
-Each build writes into an output folder of its own (`floor-...` in the site folder, with its
-trees in .digest/trees/), so that every file is written, as in a build from scratch, and
-they are deleted at the end. This is not a way to build a site: it measures what reading,
-cleaning, grouping, rendering and writing cost on their own. Story pages without analysis are smaller and
-render faster than real ones, so the total is below what those stages cost in a real
-build. Issue 7 asks for a clean build of 10,000 articles within 1.5 times Hugo's time and
+Each build writes into an output folder of its own (`floor-...` in the site folder, with
+its trees in .digest/trees/), so that every file is written, as in a build from scratch,
+and they are deleted at the end. This is not a way to build a site: it measures what
+reading, cleaning, grouping, rendering and writing cost on their own. Story pages without
+analysis are smaller and render faster than real ones, so the total is below what those
+stages cost in a real build. Issue 7 asks for a clean build of 10,000 articles within 1.5 times Hugo's time and
 5 times faster than Pelican (bench/peers.py measures both): a floor above either bound
 says that no speed-up of the analysis alone can reach it.
 
