@@ -11,11 +11,12 @@ it first runs the same build with the analysis, for comparison.
 Each build writes into an output folder of its own (`floor-...` in the site folder, with
 its trees in .digest/trees/), so that every file is written, as in a build from scratch,
 and they are deleted at the end. This is not a way to build a site: it measures what
-reading, cleaning, grouping, rendering and writing cost on their own. Story pages without
-analysis are smaller and render faster than real ones, so the total is below what those
-stages cost in a real build. Issue 7 asks for a clean build of 10,000 articles within 1.5 times Hugo's time and
-5 times faster than Pelican (bench/peers.py measures both): a floor above either bound
-says that no speed-up of the analysis alone can reach it.
+reading, cleaning, grouping, rendering and writing cost on their own. Story pages
+without analysis are smaller and render faster than real ones, so the total is below
+what those stages cost in a real build. Issue 7 asks for a clean build of 10,000
+articles within 1.5 times Hugo's time and 5 times faster than Pelican (bench/peers.py
+measures both): a floor above either bound says that no speed-up of the analysis alone
+can reach it.
 
 Writing 12,600 new files is the file system's work and varies most: a few seconds after
 the 25,000 files of an earlier site were deleted it took 7.1-7.6 s here, against 3.1 s
@@ -52,8 +53,9 @@ def timed_build(root: Path, label: str, out: Path) -> float:
     marks: list[tuple[str, float, float]] = []
     config, _ = load_config(root)
     start = time.perf_counter()
-    report = pipeline.build(config, out=out, clean_cache=True,
-                            progress=lambda stage: marks.append((stage, time.perf_counter(), _cpu())))
+    def progress(stage: str) -> None:
+        marks.append((stage, time.perf_counter(), _cpu()))
+    report = pipeline.build(config, out=out, clean_cache=True, progress=progress)
     marks.append(("end", time.perf_counter(), _cpu()))
     total = marks[-1][1] - start
     print(f"{label}: {report.articles} articles, {report.stories} stories, {report.files} files")
