@@ -489,6 +489,9 @@ def test_digest_json_is_written_ahead_and_what_no_tree_takes_is_deleted(make_sit
     """digest.json is written into a temporary file beside the trees while the pages render
     (export.Staged) and renamed into the tree; a build that stops before that (--strict,
     an error) or needs none leaves no temporary file behind."""
+    import os
+    import stat
+
     import pytest
 
     from digest.stages import export
@@ -517,6 +520,9 @@ def test_digest_json_is_written_ahead_and_what_no_tree_takes_is_deleted(make_sit
     assert litter() == []
     served = root / "site"
     assert (served / "digest.json").stat().st_mode == (served / "index.html").stat().st_mode
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE((served / "digest.json").stat().st_mode) == 0o666 & ~umask
     build(config)  # nothing changed: nothing staged
     assert len(made) == 1
     assert_equals_clean_build(root, config)  # its digest.json too, and it stages one itself

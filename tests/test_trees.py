@@ -41,18 +41,18 @@ def test_interrupted_publish_leaves_the_served_site_whole(tmp_path, monkeypatch)
     publish(tmp_path, {"index.html": b"old", "a/index.html": b"A1"})
     publish(tmp_path, {"index.html": b"old", "a/index.html": b"A2"})
     served = tree(tmp_path / "site")
-    real_write, calls = trees._write, []
+    real_write, calls = trees.write_new, []
 
     def dying(path, data):  # killed after the idle tree's first new file
         calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt("killed")
         return real_write(path, data)
-    monkeypatch.setattr(trees, "_write", dying)
+    monkeypatch.setattr(trees, "write_new", dying)
     with pytest.raises(KeyboardInterrupt):
         publish(tmp_path, {"index.html": b"new", "a/index.html": b"A3", "b/index.html": b"B"})
     assert tree(tmp_path / "site") == served
-    monkeypatch.setattr(trees, "_write", real_write)
+    monkeypatch.setattr(trees, "write_new", real_write)
     publish(tmp_path, {"index.html": b"new", "a/index.html": b"A1"})  # A1: what the torn tree held
     assert tree(tmp_path / "site") == {"index.html": b"new", "a/index.html": b"A1"}
 

@@ -91,23 +91,16 @@ class Staged:
 
     def __init__(self, name: str, data: bytes | Spliced, folder: Path) -> None:
         self.path: str | None = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        # permissions as every file of the tree gets them (trees._write), not mkstemp's 0600
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fd, data), daemon=True,
+        self._thread = threading.Thread(target=self._run, args=(self.path, data), daemon=True,
                                         name="digest-stage")
         self._thread.start()
 
-    def _run(self, fd: int, data: bytes | Spliced) -> None:
+    def _run(self, path: str, data: bytes | Spliced) -> None:
         try:
-            if isinstance(data, Spliced):
-                data.write(fd)
-            else:
-                write_all(fd, data)
+            write_new(path, data)
         except BaseException as exc:  # raised where the file is placed
             self._error = exc
-        finally:
-            os.close(fd)
 
     def place(self, path: str) -> None:
         """Wait until the file is written, then rename it to `path` (which must be free)."""
@@ -126,6 +119,19 @@ class Staged:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
             self.path = None
+
+
+def write_new(path: str, data: bytes | Spliced) -> None:
+    """Write `data` into a new file at `path`, never through a link or over a file, with
+    the permissions every output file gets (0666 less the umask, not mkstemp's 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        if isinstance(data, Spliced):
+            data.write(fd)
+        else:
+            write_all(fd, data)
+    finally:
+        os.close(fd)
 
 
 def discard_staged(files: Mapping[str, Any]) -> None:

@@ -23,9 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Mapping
 
-from digest.fsutil import atomic_write_bytes, link_or_copy, remove_detached, write_all
+from digest.fsutil import atomic_write_bytes, link_or_copy, remove_detached
 from digest.search import BUNDLE, SHARDS_FILE, Plan, Shard, write_shard_list
-from digest.stages.export import Spliced, Staged, index_file
+from digest.stages.export import Spliced, Staged, index_file, write_new
 from digest.stages.write import confined
 
 log = logging.getLogger(__name__)
@@ -507,22 +507,11 @@ def _put(tree: Path, source: Path | None, files: Mapping[str, bytes | Spliced | 
         if isinstance(data, Staged):
             data.place(dest)
         elif data is not None:
-            _write(dest, data)
+            write_new(dest, data)
         elif source is not None:
             link_or_copy(os.path.join(source, rel), dest)
         else:
             raise RuntimeError(f"{rel}: unchanged output with no site to take it from")
-
-
-def _write(path: str, data: bytes | Spliced) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # never through a link
-    try:
-        if isinstance(data, Spliced):
-            data.write(fd)
-        else:
-            write_all(fd, data)
-    finally:
-        os.close(fd)
 
 
 def _remove(tree: Path, rel: str) -> None:
