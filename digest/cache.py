@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from digest import __version__
-from digest.fsutil import atomic_write_bytes
+from digest.fsutil import atomic_write_bytes, file_status
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ class Prefetch:
             for path in self._planned:
                 try:
                     with open(path, "rb") as fh:
-                        status = _status(os.fstat(fh.fileno()))
+                        status = file_status(os.fstat(fh.fileno()))
                         self.read[path] = (status, unseal(fh.read()))
                 except (OSError, ValueError):  # missing, or not ours: open_store tells
                     pass
@@ -254,7 +254,7 @@ class Prefetch:
         if found is None:
             return None
         try:
-            now = _status(os.stat(path))
+            now = file_status(os.stat(path))
         except OSError:
             return None
         return found[1] if found[0] == now else None
@@ -262,11 +262,6 @@ class Prefetch:
     def wait(self) -> None:
         """Return once the thread has ended (before a process forks)."""
         self._thread.join()
-
-
-def _status(st: os.stat_result) -> tuple[int, ...]:
-    """What tells a file was replaced or changed: size, times, inode, device."""
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 @contextlib.contextmanager

@@ -53,6 +53,12 @@ def remove_detached(folders: Sequence[Path]) -> bool:
     return True
 
 
+def file_status(st: os.stat_result) -> tuple[int, ...]:
+    """Return what tells that a file changed or was replaced: size, modification and change
+    times, inode and device."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `data` to `path` via a temporary file, fsync and rename; never a torn file.
 

@@ -16,11 +16,10 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
 from digest import __version__
 from digest.cache import FORMAT as CODE_FORMAT
 from digest.cache import text_fingerprint
-from digest.fsutil import atomic_write_bytes, write_all
+from digest.fsutil import atomic_write_bytes, file_status, write_all
 from digest.config import Config
 from digest.frontmatter import iso
 from digest.models import Article, Story
-from digest.stages.read import file_status
 
 FORMAT_VERSION = 1
 

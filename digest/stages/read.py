@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
 from digest.cache import text_fingerprint
-from digest.fsutil import atomic_write_bytes
+from digest.fsutil import atomic_write_bytes, file_status
 from digest.models import Problem
 
 log = logging.getLogger(__name__)
@@ -207,11 +207,6 @@ def read_problem(rel: str, exc: ValueError | OSError) -> Problem:
     if isinstance(exc, OSError):
         return Problem("error", rel, f"cannot read file: {exc.strerror or exc}")
     return Problem("error", rel, str(exc))
-
-
-def file_status(st: os.stat_result) -> tuple[int, ...]:
-    """Return what tells that a file changed: size, modification and change times, inode."""
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _unchanged(before: Seen, st: os.stat_result) -> bool:
